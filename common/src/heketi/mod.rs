@@ -1,1 +1,19 @@
-//! (filled in by the heketi work)
+//! Heketi's database: typed entries for every bucket and schema since heketi v4, decoding from
+//! bolt + gob with heketi's load-time defaults, the export JSON (read and write), and source
+//! detection (bolt file, export JSON, either gzipped).
+//!
+//! Reference: heketi-db-spec.md §2 (buckets, gob entry types, defaults), §3 (export JSON).
+
+mod entry;
+pub mod export;
+mod from_gob;
+mod load;
+pub mod model;
+pub mod schema;
+
+pub use entry::{decode_entry, BucketKind, Entry, EntryError};
+pub use export::{to_export_json, write_export_json};
+pub use from_gob::ShapeError;
+pub use load::{decompress_if_gzip, detect_format, load, LoadError, Loaded, SourceFormat};
+pub use model::*;
+pub use schema::SchemaGeneration;
