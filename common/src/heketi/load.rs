@@ -45,7 +45,7 @@ pub enum LoadError {
     Bolt(#[from] BoltError),
     #[error("bucket {bucket}, key {key}: {source}")]
     Entry { bucket: BucketKind, key: String, source: EntryError },
-    #[error("invalid export JSON: {0}")]
+    #[error("not a heketi export JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
 

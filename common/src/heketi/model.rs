@@ -10,17 +10,21 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Heketi's whole database, keyed by entry id (map order = Go's sorted JSON key order).
+///
+/// As JSON input, the five buckets every heketi export has are required and unknown top-level
+/// keys are refused, so that a topology.json or some other JSON is not mistaken for an empty DB.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Db {
-    #[serde(rename = "clusterentries", default)]
+    #[serde(rename = "clusterentries")]
     pub clusters: BTreeMap<String, Cluster>,
-    #[serde(rename = "volumeentries", default)]
+    #[serde(rename = "volumeentries")]
     pub volumes: BTreeMap<String, Volume>,
-    #[serde(rename = "brickentries", default)]
+    #[serde(rename = "brickentries")]
     pub bricks: BTreeMap<String, Brick>,
-    #[serde(rename = "nodeentries", default)]
+    #[serde(rename = "nodeentries")]
     pub nodes: BTreeMap<String, Node>,
-    #[serde(rename = "deviceentries", default)]
+    #[serde(rename = "deviceentries")]
     pub devices: BTreeMap<String, Device>,
     #[serde(rename = "blockvolumeentries", default)]
     pub block_volumes: BTreeMap<String, BlockVolume>,

@@ -1,0 +1,16 @@
+//! One module per subcommand; each returns the process exit code.
+
+mod export;
+mod inspect;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::Exit;
+
+pub fn run(cmd: Command) -> Result<Exit> {
+    match cmd {
+        Command::Export(a) => export::run(a),
+        Command::Inspect(a) => inspect::run(a),
+    }
+}

@@ -1,0 +1,37 @@
+//! Reading operator inputs. Architecture invariant: inputs are only ever opened read-only
+//! (`std::fs::read` / `File::open`), never locked, never written.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+/// Read a whole input file, with errors that say which file and what to do.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| describe_io(path, e))?;
+    if meta.is_dir() {
+        bail!("{}: is a directory, expected a heketi.db or export JSON file", path.display());
+    }
+    std::fs::read(path).map_err(|e| describe_io(path, e))
+}
+
+fn describe_io(path: &Path, e: std::io::Error) -> anyhow::Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file; check the path",
+        std::io::ErrorKind::PermissionDenied => "permission denied; run as a user that can read it, or copy it",
+        _ => "cannot read it",
+    };
+    anyhow::Error::new(e).context(format!("{}: {hint}", path.display()))
+}
+
+/// Load a heketi database from any supported input, naming the file in every error.
+pub fn load_db(path: &Path) -> Result<heketi_doctor_common::heketi::Loaded> {
+    let bytes = read_file(path)?;
+    heketi_doctor_common::heketi::load(&bytes).map_err(|e| {
+        let hint = if e.is_damage() {
+            "; the file is damaged: `heketi-doctor export --salvage` recovers what is intact"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("{}: {e}{hint}", path.display())
+    })
+}
