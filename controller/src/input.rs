@@ -26,12 +26,15 @@ fn describe_io(path: &Path, e: std::io::Error) -> anyhow::Error {
 /// Load a heketi database from any supported input, naming the file in every error.
 pub fn load_db(path: &Path) -> Result<heketi_doctor_common::heketi::Loaded> {
     let bytes = read_file(path)?;
-    heketi_doctor_common::heketi::load(&bytes).map_err(|e| {
-        let hint = if e.is_damage() {
-            "; the file is damaged: `heketi-doctor export --salvage` recovers what is intact"
-        } else {
-            ""
-        };
-        anyhow::anyhow!("{}: {e}{hint}", path.display())
-    })
+    heketi_doctor_common::heketi::load(&bytes).map_err(|e| describe_load_error(path, e))
+}
+
+/// One line for the operator: the file, what is wrong, and for damage what to do next.
+pub fn describe_load_error(path: &Path, e: heketi_doctor_common::heketi::LoadError) -> anyhow::Error {
+    let hint = if e.is_damage() {
+        "; the file is damaged: `heketi-doctor export --salvage` recovers what is intact"
+    } else {
+        ""
+    };
+    anyhow::anyhow!("{}: {e}{hint}", path.display())
 }
