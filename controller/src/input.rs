@@ -17,7 +17,9 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
 fn describe_io(path: &Path, e: std::io::Error) -> anyhow::Error {
     let hint = match e.kind() {
         std::io::ErrorKind::NotFound => "no such file; check the path",
-        std::io::ErrorKind::PermissionDenied => "permission denied; run as a user that can read it, or copy it",
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied; run as a user that can read it, or copy it"
+        }
         _ => "cannot read it",
     };
     anyhow::Error::new(e).context(format!("{}: {hint}", path.display()))

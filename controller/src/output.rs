@@ -35,24 +35,41 @@ impl Destination {
     }
 
     /// Write `bytes` (to stdout, or atomically to the file).
+    #[allow(dead_code)] // used by later commands
     pub fn write(&self, bytes: &[u8]) -> Result<()> {
+        self.write_with(|w| w.write_all(bytes))
+    }
+
+    /// Stream the output through `produce` (to stdout, or atomically to the file) without
+    /// building it in memory first.
+    pub fn write_with(&self, produce: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
         match self {
             Destination::Stdout => {
-                let mut out = io::stdout().lock();
-                match out.write_all(bytes).and_then(|_| out.flush()) {
+                let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+                match produce(&mut out).and_then(|_| out.flush()) {
                     // `heketi-doctor export | head` is not an error.
                     Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                     r => r.context("writing to stdout"),
                 }
             }
-            Destination::File { path, force } => write_atomic(path, bytes, *force),
+            Destination::File { path, force } => write_atomic_with(path, *force, produce),
         }
     }
 }
 
-/// Write `bytes` to `path` atomically with mode 0600 (heketi's own files are 0600 and these hold
-/// CHAP secrets).
+/// Write `bytes` to `path` atomically; see [`write_atomic_with`].
+#[cfg(test)]
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    write_atomic_with(path, force, |w| w.write_all(bytes))
+}
+
+/// Write to `path` atomically with mode 0600 (heketi's own files are 0600 and these hold CHAP
+/// secrets): temp file in the same directory, fsync, rename, fsync of the directory.
+pub fn write_atomic_with(
+    path: &Path,
+    force: bool,
+    produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
@@ -63,8 +80,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     }
     let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let result = (|| -> io::Result<()> {
-        let mut f = create_private(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = io::BufWriter::with_capacity(1 << 16, create_private(&tmp)?);
+        produce(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         drop(f);
         if !force && path.symlink_metadata().is_ok() {

@@ -102,7 +102,10 @@ fn export_works_while_another_process_holds_an_exclusive_flock() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(holder.try_wait().unwrap().is_none(), "lock holder exited early");
     // Prove the lock is really held: a second non-blocking flock must fail.
-    let probe = Command::new("flock").args(["--exclusive", "--nonblock", db.to_str().unwrap(), "true"]).status().unwrap();
+    let probe = Command::new("flock")
+        .args(["--exclusive", "--nonblock", db.to_str().unwrap(), "true"])
+        .status()
+        .unwrap();
     assert!(!probe.success(), "the exclusive lock is not held");
     let before = std::fs::read(&db).unwrap();
     let o = run(&["export", "--db", db.to_str().unwrap()]);
@@ -171,7 +174,11 @@ fn bad_inputs_exit_2_with_one_clear_line() {
     let mut gz = std::fs::read(data("large.db.gz")).unwrap();
     gz.truncate(gz.len() / 3);
     std::fs::write(p("cut.db.gz"), &gz).unwrap();
-    assert_clean_failure(&run(&["export", "--db", p("cut.db.gz").to_str().unwrap()]), &p("cut.db.gz"), "gzip");
+    assert_clean_failure(
+        &run(&["export", "--db", p("cut.db.gz").to_str().unwrap()]),
+        &p("cut.db.gz"),
+        "gzip",
+    );
 }
 
 #[test]

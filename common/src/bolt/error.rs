@@ -75,9 +75,7 @@ pub enum PageFault {
         limit: usize,
     },
     /// A key starts inside the element array instead of after it.
-    #[error(
-        "element {index} key starts at {start}, inside the element array (ends at {elements_end})"
-    )]
+    #[error("element {index} key starts at {start}, inside the element array (ends at {elements_end})")]
     KeyOverlapsElements {
         /// Element index.
         index: usize,
@@ -137,9 +135,7 @@ pub enum PageFault {
     },
     /// A bucket inside a top-level bucket; heketi never nests buckets, so this reader rejects it
     /// instead of recursing.
-    #[error(
-        "element {index} is a nested bucket inside a top-level bucket (heketi never nests buckets)"
-    )]
+    #[error("element {index} is a nested bucket inside a top-level bucket (heketi never nests buckets)")]
     NestedBucket {
         /// Element index.
         index: usize,
@@ -247,9 +243,7 @@ pub enum BoltError {
         computed: u64,
     },
     /// Page size not a power of two in 512..=1 MiB (bolt does not check this; a reader must).
-    #[error(
-        "meta {index}: invalid page size {page_size} (expected a power of two from 512 to 1048576)"
-    )]
+    #[error("meta {index}: invalid page size {page_size} (expected a power of two from 512 to 1048576)")]
     InvalidPageSize {
         /// Meta slot.
         index: usize,
@@ -281,9 +275,7 @@ pub enum BoltError {
         index: usize,
     },
     /// The file is shorter than `pgid` pages: pages bolt considers allocated are missing.
-    #[error(
-        "file truncated: {len} bytes, but pgid {pgid} with page size {page_size} needs {need}"
-    )]
+    #[error("file truncated: {len} bytes, but pgid {pgid} with page size {page_size} needs {need}")]
     FileTruncated {
         /// File length.
         len: usize,

@@ -77,15 +77,9 @@ impl Meta {
     /// version, checksum or page size (see [`Meta::validate`]). Fails only if the page is
     /// truncated or carries no bolt magic (in either byte order).
     pub fn decode(data: &[u8], index: usize, offset: usize) -> Result<Meta, BoltError> {
-        let truncated = BoltError::MetaTruncated {
-            index,
-            offset,
-            len: data.len(),
-        };
-        let page = offset
-            .checked_add(META_END)
-            .and_then(|end| data.get(offset..end))
-            .ok_or(truncated.clone())?;
+        let truncated = BoltError::MetaTruncated { index, offset, len: data.len() };
+        let page =
+            offset.checked_add(META_END).and_then(|end| data.get(offset..end)).ok_or(truncated.clone())?;
         let magic_bytes: [u8; 4] = page
             .get(META_OFFSET..META_OFFSET + 4)
             .and_then(|b| b.try_into().ok())
@@ -95,11 +89,7 @@ impl Meta {
         } else if u32::from_be_bytes(magic_bytes) == MAGIC {
             Endian::Big
         } else {
-            return Err(BoltError::InvalidMagic {
-                index,
-                offset: offset + META_OFFSET,
-                found: magic_bytes,
-            });
+            return Err(BoltError::InvalidMagic { index, offset: offset + META_OFFSET, found: magic_bytes });
         };
         let header = PageHeader::parse(page, endian).map_err(|_| truncated.clone())?;
         let u32_at = |o: usize| endian.read_u32(page, o).ok_or(truncated.clone());
@@ -131,10 +121,7 @@ impl Meta {
     pub fn validate(&self) -> Result<(), BoltError> {
         let index = self.page_id as usize;
         if self.version != VERSION {
-            return Err(BoltError::VersionMismatch {
-                index,
-                version: self.version,
-            });
+            return Err(BoltError::VersionMismatch { index, version: self.version });
         }
         if !self.checksum_ok {
             return Err(BoltError::Checksum {
@@ -144,10 +131,7 @@ impl Meta {
             });
         }
         if !page_size_plausible(self.page_size) {
-            return Err(BoltError::InvalidPageSize {
-                index,
-                page_size: self.page_size,
-            });
+            return Err(BoltError::InvalidPageSize { index, page_size: self.page_size });
         }
         Ok(())
     }
@@ -166,11 +150,7 @@ fn decode_valid(data: &[u8], index: usize, offset: usize) -> Result<Meta, BoltEr
     let meta = Meta::decode(data, index, offset)?;
     meta.validate()?;
     if index == 1 && meta.page_size as usize != offset {
-        return Err(BoltError::PageSizeMismatch {
-            index,
-            page_size: meta.page_size,
-            offset,
-        });
+        return Err(BoltError::PageSizeMismatch { index, page_size: meta.page_size, offset });
     }
     Ok(meta)
 }
@@ -214,11 +194,7 @@ pub(crate) fn read_metas(data: &[u8]) -> [Result<Meta, BoltError>; 2] {
             match (found, first_err) {
                 (Some(m), _) => Ok(m),
                 (None, Some(e)) => Err(e),
-                (None, None) => Err(BoltError::MetaTruncated {
-                    index: 1,
-                    offset: 4096,
-                    len: data.len(),
-                }),
+                (None, None) => Err(BoltError::MetaTruncated { index: 1, offset: 4096, len: data.len() }),
             }
         }
     };
@@ -231,10 +207,9 @@ pub(crate) fn choose(metas: &[Result<Meta, BoltError>; 2]) -> Result<usize, Bolt
         [Ok(a), Ok(b)] => Ok(if b.txid > a.txid { 1 } else { 0 }),
         [Ok(_), Err(_)] => Ok(0),
         [Err(_), Ok(_)] => Ok(1),
-        [Err(e0), Err(e1)] => Err(BoltError::NoValidMeta {
-            meta0: Box::new(e0.clone()),
-            meta1: Box::new(e1.clone()),
-        }),
+        [Err(e0), Err(e1)] => {
+            Err(BoltError::NoValidMeta { meta0: Box::new(e0.clone()), meta1: Box::new(e1.clone()) })
+        }
     }
 }
 

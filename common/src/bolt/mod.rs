@@ -107,18 +107,9 @@ impl<'a> BoltFile<'a> {
         let page_size = chosen.page_size as usize;
         let need = page_size.saturating_mul(2);
         if data.len() < need {
-            return Err(BoltError::FileTooSmall {
-                len: data.len(),
-                need,
-            });
+            return Err(BoltError::FileTooSmall { len: data.len(), need });
         }
-        Ok(BoltFile {
-            data,
-            metas,
-            active,
-            meta: chosen,
-            page_size,
-        })
+        Ok(BoltFile { data, metas, active, meta: chosen, page_size })
     }
 
     /// Page size in bytes, from the meta in use.
@@ -174,10 +165,7 @@ impl<'a> BoltFile<'a> {
                 need,
             });
         }
-        Ok((
-            Walker::new(self.data, meta.endian(), self.page_size, meta.pgid),
-            meta,
-        ))
+        Ok((Walker::new(self.data, meta.endian(), self.page_size, meta.pgid), meta))
     }
 
     /// Names of the top-level buckets, in key order. Walks only the root bucket's tree.

@@ -138,11 +138,7 @@ fn element_array_end(page: &[u8], count: u16) -> Result<usize, PageFault> {
     let end = PAGE_HEADER_SIZE as u64 + ELEMENT_SIZE as u64 * u64::from(count);
     match usize::try_from(end) {
         Ok(e) if e <= page.len() => Ok(e),
-        _ => Err(PageFault::ElementsOutOfBounds {
-            count,
-            end,
-            limit: page.len(),
-        }),
+        _ => Err(PageFault::ElementsOutOfBounds { count, end, limit: page.len() }),
     }
 }
 
@@ -159,17 +155,9 @@ fn element_key(
     let start = elem + u64::from(pos);
     let end = start + u64::from(ksize);
     if start < elements_end as u64 {
-        return Err(PageFault::KeyOverlapsElements {
-            index,
-            start,
-            elements_end,
-        });
+        return Err(PageFault::KeyOverlapsElements { index, start, elements_end });
     }
-    let oob = PageFault::KeyOutOfBounds {
-        index,
-        end,
-        limit: page.len(),
-    };
+    let oob = PageFault::KeyOutOfBounds { index, end, limit: page.len() };
     let (s, e) = match (usize::try_from(start), usize::try_from(end)) {
         (Ok(s), Ok(e)) => (s, e),
         _ => return Err(oob),
@@ -183,13 +171,11 @@ fn element_key(
 
 fn field_u32(page: &[u8], endian: Endian, off: usize, count: u16) -> Result<u32, PageFault> {
     // Unreachable after element_array_end succeeded, but never panic.
-    endian
-        .read_u32(page, off)
-        .ok_or(PageFault::ElementsOutOfBounds {
-            count,
-            end: off as u64 + 4,
-            limit: page.len(),
-        })
+    endian.read_u32(page, off).ok_or(PageFault::ElementsOutOfBounds {
+        count,
+        end: off as u64 + 4,
+        limit: page.len(),
+    })
 }
 
 /// Validates a branch page span and returns its elements.
@@ -209,13 +195,11 @@ pub fn branch_elements(page: &[u8], endian: Endian) -> Result<Vec<BranchElement<
         let off = PAGE_HEADER_SIZE + ELEMENT_SIZE * index;
         let pos = field_u32(page, endian, off, header.count)?;
         let ksize = field_u32(page, endian, off + 4, header.count)?;
-        let child = endian
-            .read_u64(page, off + 8)
-            .ok_or(PageFault::ElementsOutOfBounds {
-                count: header.count,
-                end: off as u64 + 16,
-                limit: page.len(),
-            })?;
+        let child = endian.read_u64(page, off + 8).ok_or(PageFault::ElementsOutOfBounds {
+            count: header.count,
+            end: off as u64 + 16,
+            limit: page.len(),
+        })?;
         let (key, _) = element_key(page, index, elements_end, pos, ksize)?;
         if prev.is_some_and(|p| key <= p) {
             return Err(PageFault::KeysNotAscending { index });
@@ -248,11 +232,7 @@ pub fn leaf_elements(page: &[u8], endian: Endian) -> Result<Vec<LeafElement<'_>>
         }
         let (key, key_end) = element_key(page, index, elements_end, pos, ksize)?;
         let end = key_end as u64 + u64::from(vsize);
-        let oob = PageFault::ValueOutOfBounds {
-            index,
-            end,
-            limit: page.len(),
-        };
+        let oob = PageFault::ValueOutOfBounds { index, end, limit: page.len() };
         let value_end = usize::try_from(end).map_err(|_| oob)?;
         let value = page.get(key_end..value_end).ok_or(oob)?;
         if prev.is_some_and(|p| key <= p) {
@@ -285,9 +265,7 @@ impl<'a> FreelistIds<'a> {
     /// The ids in stored order.
     pub fn iter(&self) -> impl Iterator<Item = u64> + 'a {
         let endian = self.endian;
-        self.ids
-            .chunks_exact(8)
-            .filter_map(move |c| endian.read_u64(c, 0))
+        self.ids.chunks_exact(8).filter_map(move |c| endian.read_u64(c, 0))
     }
 }
 
@@ -297,26 +275,17 @@ impl<'a> FreelistIds<'a> {
 pub fn freelist_ids(page: &[u8], endian: Endian) -> Result<FreelistIds<'_>, PageFault> {
     let header = PageHeader::parse(page, endian)?;
     let (start, count) = if header.count == FREELIST_COUNT_OVERFLOW {
-        let count =
-            endian
-                .read_u64(page, PAGE_HEADER_SIZE)
-                .ok_or(PageFault::FreelistOutOfBounds {
-                    count: u64::from(header.count),
-                    end: PAGE_HEADER_SIZE as u64 + 8,
-                    limit: page.len(),
-                })?;
+        let count = endian.read_u64(page, PAGE_HEADER_SIZE).ok_or(PageFault::FreelistOutOfBounds {
+            count: u64::from(header.count),
+            end: PAGE_HEADER_SIZE as u64 + 8,
+            limit: page.len(),
+        })?;
         (PAGE_HEADER_SIZE + 8, count)
     } else {
         (PAGE_HEADER_SIZE, u64::from(header.count))
     };
-    let end = count
-        .checked_mul(8)
-        .and_then(|n| n.checked_add(start as u64));
-    let oob = PageFault::FreelistOutOfBounds {
-        count,
-        end: end.unwrap_or(u64::MAX),
-        limit: page.len(),
-    };
+    let end = count.checked_mul(8).and_then(|n| n.checked_add(start as u64));
+    let oob = PageFault::FreelistOutOfBounds { count, end: end.unwrap_or(u64::MAX), limit: page.len() };
     let end = end.and_then(|e| usize::try_from(e).ok()).ok_or(oob)?;
     let ids = page.get(start..end).ok_or(oob)?;
     Ok(FreelistIds { ids, endian })

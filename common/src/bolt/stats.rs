@@ -46,8 +46,7 @@ impl PageStats {
     pub fn is_consistent(&self) -> bool {
         self.free_but_used == 0
             && self.unaccounted_pages == 0
-            && self.meta_pages + self.reachable_pages + self.freelist_pages + self.free_pages
-                == self.pgid
+            && self.meta_pages + self.reachable_pages + self.freelist_pages + self.free_pages == self.pgid
     }
 }
 
@@ -64,22 +63,12 @@ pub(crate) fn page_stats(
         w.bucket(entry)?;
     }
     let reachable_pages = w.visited.count();
-    let branch_pages = w
-        .pages
-        .iter()
-        .filter(|p| p.header.flags == BRANCH_PAGE)
-        .count() as u64;
+    let branch_pages = w.pages.iter().filter(|p| p.header.flags == BRANCH_PAGE).count() as u64;
     let leaf_pages = w.pages.len() as u64 - branch_pages;
 
-    let (header, span) = w.page(
-        meta.freelist,
-        PageRef::MetaFreelist { index: meta_index },
-        Expect::Freelist,
-    )?;
-    let wrap = |fault| BoltError::Page {
-        page: meta.freelist,
-        fault,
-    };
+    let (header, span) =
+        w.page(meta.freelist, PageRef::MetaFreelist { index: meta_index }, Expect::Freelist)?;
+    let wrap = |fault| BoltError::Page { page: meta.freelist, fault };
     let ids = page::freelist_ids(span, meta.endian()).map_err(wrap)?;
     let file_pages = w.file_pages();
     let mut free = PageSet::new(file_pages);
@@ -88,11 +77,7 @@ pub(crate) fn page_stats(
     for (index, id) in ids.iter().enumerate() {
         let index = index as u64;
         if id < 2 || id >= meta.pgid {
-            return Err(wrap(PageFault::FreelistIdOutOfRange {
-                index,
-                id,
-                pgid: meta.pgid,
-            }));
+            return Err(wrap(PageFault::FreelistIdOutOfRange { index, id, pgid: meta.pgid }));
         }
         if prev.is_some_and(|p| id <= p) {
             return Err(wrap(PageFault::FreelistNotAscending { index, id }));
@@ -115,10 +100,7 @@ pub(crate) fn page_stats(
             unaccounted += 1;
         }
     }
-    unaccounted += meta
-        .pgid
-        .saturating_sub(file_pages)
-        .saturating_sub(free_beyond_eof);
+    unaccounted += meta.pgid.saturating_sub(file_pages).saturating_sub(free_beyond_eof);
 
     Ok(PageStats {
         page_size,

@@ -40,21 +40,14 @@ fn read_maybe_gz(stem: &str, ext: &str) -> Vec<u8> {
     }
     let gz = std::fs::read(data_dir().join(format!("{stem}.{ext}.gz"))).unwrap();
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_end(&mut out)
-        .unwrap();
+    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut out).unwrap();
     out
 }
 
 /// Fixture bytes, loaded once per process.
 fn fixture(name: &str) -> &'static [u8] {
     static CACHE: OnceLock<BTreeMap<&'static str, Vec<u8>>> = OnceLock::new();
-    let map = CACHE.get_or_init(|| {
-        FIXTURES
-            .iter()
-            .map(|&n| (n, read_maybe_gz(n, "db")))
-            .collect()
-    });
+    let map = CACHE.get_or_init(|| FIXTURES.iter().map(|&n| (n, read_maybe_gz(n, "db"))).collect());
     &map[name]
 }
 
@@ -76,9 +69,7 @@ fn json_counts(name: &str) -> BTreeMap<&'static str, usize> {
 }
 
 fn is_registry(key: &[u8]) -> bool {
-    [&b"MANAGE"[..], b"STORAGE", b"DEVICE"]
-        .iter()
-        .any(|p| key.starts_with(p))
+    [&b"MANAGE"[..], b"STORAGE", b"DEVICE"].iter().any(|p| key.starts_with(p))
 }
 
 #[test]
@@ -143,16 +134,10 @@ fn fixtures_page_accounting() {
                 "{name} meta {index}"
             );
             assert!(s.is_consistent());
-            assert_eq!(
-                s.reachable_pages,
-                s.branch_pages + s.leaf_pages + s.overflow_pages
-            );
+            assert_eq!(s.reachable_pages, s.branch_pages + s.leaf_pages + s.overflow_pages);
             assert!(s.file_pages >= s.pgid);
         }
-        assert_eq!(
-            file.page_stats().unwrap(),
-            file.page_stats_from_meta(file.meta_index()).unwrap()
-        );
+        assert_eq!(file.page_stats().unwrap(), file.page_stats_from_meta(file.meta_index()).unwrap());
     }
 }
 
@@ -171,10 +156,7 @@ fn older_meta_tree_is_readable() {
             // tx 82) as free, and BLOCKVOLUME's and DEVICE's subtrees share pages. The older tree
             // is therefore not guaranteed intact; the reader must say so.
             let e = result.unwrap_err();
-            assert!(
-                matches!(e, BoltError::PageReferencedTwice { page: 46, .. }),
-                "{e}"
-            );
+            assert!(matches!(e, BoltError::PageReferencedTwice { page: 46, .. }), "{e}");
             let e = file.page_stats_from_meta(other).unwrap_err();
             assert!(matches!(e, BoltError::PageReferencedTwice { .. }), "{e}");
         } else {
@@ -182,10 +164,7 @@ fn older_meta_tree_is_readable() {
         }
     }
     let file = BoltFile::parse(fixture("small")).unwrap();
-    assert!(matches!(
-        file.read_all_from_meta(2),
-        Err(BoltError::NoSuchMeta { index: 2 })
-    ));
+    assert!(matches!(file.read_all_from_meta(2), Err(BoltError::NoSuchMeta { index: 2 })));
 }
 
 #[test]
@@ -252,13 +231,7 @@ fn layout(name: &str) -> Layout {
     let file = BoltFile::parse(&data).unwrap();
     let pages = file.tree_pages(file.meta_index()).unwrap();
     let (ps, meta, meta_index) = (file.page_size(), file.meta().clone(), file.meta_index());
-    Layout {
-        data,
-        ps,
-        meta,
-        meta_index,
-        pages,
-    }
+    Layout { data, ps, meta, meta_index, pages }
 }
 
 impl Layout {
@@ -379,10 +352,7 @@ fn meta_decode_gives_raw_fields_of_a_bad_meta() {
 
 #[test]
 fn empty_and_tiny_inputs() {
-    assert!(matches!(
-        BoltFile::parse(&[]),
-        Err(BoltError::NoValidMeta { .. })
-    ));
+    assert!(matches!(BoltFile::parse(&[]), Err(BoltError::NoValidMeta { .. })));
     let one_page = &fixture("small")[..4096];
     let e = BoltFile::parse(one_page).unwrap_err();
     assert!(matches!(e, BoltError::FileTooSmall { .. }), "{e}");
@@ -455,10 +425,7 @@ fn freelist_flags_on_tree_pages_give_invalid_page_type() {
         put_u16(&mut l.data, off + 8, FREELIST_PAGE);
         let e = expect_err(&l);
         let text = e.to_string();
-        assert!(
-            text.contains(&format!("invalid page type: {page}: 10")),
-            "{text}"
-        );
+        assert!(text.contains(&format!("invalid page type: {page}: 10")), "{text}");
         assert!(matches!(e, BoltError::InvalidPageType { page: p, flags: 0x10, .. } if p == page));
     }
 }
@@ -471,10 +438,7 @@ fn zeroed_page_gives_invalid_page_type_0_0() {
         let off = l.off(page);
         l.data[off..off + l.ps].fill(0);
         let text = expect_err(&l).to_string();
-        assert!(
-            text.contains(&format!("page {page}: invalid page type: 0: 0")),
-            "{text}"
-        );
+        assert!(text.contains(&format!("page {page}: invalid page type: 0: 0")), "{text}");
     }
     // The root bucket's root.
     let mut l = layout("small");
@@ -498,10 +462,7 @@ fn branch_cycles_are_detected() {
     let off = l.off(branch);
     put_u64(&mut l.data, elem(off, 1) + 8, branch);
     let e = expect_err(&l);
-    assert!(
-        matches!(e, BoltError::PageReferencedTwice { page, .. } if page == branch),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::PageReferencedTwice { page, .. } if page == branch), "{e}");
 
     // To an ancestor: the root bucket's leaf that holds this bucket.
     let mut l = layout("large");
@@ -510,10 +471,7 @@ fn branch_cycles_are_detected() {
     let root = l.meta.root;
     put_u64(&mut l.data, elem(off, 0) + 8, root);
     let e = expect_err(&l);
-    assert!(
-        matches!(e, BoltError::PageReferencedTwice { page, .. } if page == root),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::PageReferencedTwice { page, .. } if page == root), "{e}");
     assert!(e.to_string().contains("reached twice"));
 
     // Two branch elements pointing to the same child (shared page).
@@ -522,10 +480,7 @@ fn branch_cycles_are_detected() {
     let off = l.off(branch);
     let child0 = get_u64(&l.data, elem(off, 0) + 8);
     put_u64(&mut l.data, elem(off, 1) + 8, child0);
-    assert!(matches!(
-        expect_err(&l),
-        BoltError::PageReferencedTwice { .. }
-    ));
+    assert!(matches!(expect_err(&l), BoltError::PageReferencedTwice { .. }));
 }
 
 #[test]
@@ -553,10 +508,7 @@ fn element_key_past_page_end() {
     let off = l.off(leaf);
     put_u32(&mut l.data, elem(off, 0) + 12, u32::MAX);
     let e = expect_err(&l);
-    assert!(
-        e.to_string().contains("element 0 value out of bounds"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("element 0 value out of bounds"), "{e}");
 
     // Branch key past the end.
     let mut l = layout("large");
@@ -582,10 +534,7 @@ fn element_key_past_page_end() {
     let pos0 = get_u32(&l.data, elem(off, 0) + 4);
     put_u32(&mut l.data, elem(off, 1) + 4, pos0 - 16);
     let e = expect_err(&l);
-    assert!(
-        e.to_string().contains("not greater than the previous key"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("not greater than the previous key"), "{e}");
 }
 
 #[test]
@@ -595,10 +544,7 @@ fn overflow_past_end_of_file_or_pgid() {
     let o = l.off(leaf);
     put_u32(&mut l.data, o + 12, u32::MAX);
     let e = expect_err(&l);
-    assert!(
-        matches!(e, BoltError::PageOutOfFile { page, .. } if page == leaf),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::PageOutOfFile { page, .. } if page == leaf), "{e}");
     assert!(e.to_string().contains("past end of file"));
 
     // Past pgid but inside the file (large has free space after pgid).
@@ -609,27 +555,15 @@ fn overflow_past_end_of_file_or_pgid() {
     let o = l.off(leaf);
     put_u32(&mut l.data, o + 12, (l.meta.pgid - leaf) as u32);
     let e = expect_err(&l);
-    assert!(
-        matches!(e, BoltError::SpanBeyondPgid { page, .. } if page == leaf),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::SpanBeyondPgid { page, .. } if page == leaf), "{e}");
 
     // Overflow into the next reachable page.
     let mut l = layout("large");
     let leaf = l.find(LEAF_PAGE);
-    let next = l
-        .pages
-        .iter()
-        .map(|p| p.id)
-        .filter(|&id| id > leaf)
-        .min()
-        .unwrap();
+    let next = l.pages.iter().map(|p| p.id).filter(|&id| id > leaf).min().unwrap();
     let o = l.off(leaf);
     put_u32(&mut l.data, o + 12, (next - leaf) as u32);
-    assert!(matches!(
-        expect_err(&l),
-        BoltError::PageReferencedTwice { .. }
-    ));
+    assert!(matches!(expect_err(&l), BoltError::PageReferencedTwice { .. }));
 }
 
 #[test]
@@ -660,16 +594,7 @@ fn page_ids_at_or_beyond_pgid_and_wrong_ids() {
     put_u64(&mut l.data, off + 32, l.meta.pgid);
     reseal_meta(&mut l.data, off);
     let e = expect_err(&l);
-    assert!(
-        matches!(
-            e,
-            BoltError::PageBeyondPgid {
-                from: PageRef::MetaRoot { .. },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::PageBeyondPgid { from: PageRef::MetaRoot { .. }, .. }), "{e}");
 
     // Branch element → meta page 1 (bolt: "invalid page type: 1: 4").
     let mut l = layout("large");
@@ -698,16 +623,7 @@ fn bucket_element_flags() {
     let off = l.off(l.meta.root);
     put_u32(&mut l.data, elem(off, 0), 0);
     let e = expect_err(&l);
-    assert!(
-        matches!(
-            e,
-            BoltError::Page {
-                fault: PageFault::NotABucket { index: 0 },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::Page { fault: PageFault::NotABucket { index: 0 }, .. }), "{e}");
 
     // A nested bucket inside a heketi bucket.
     let mut l = layout("large");
@@ -732,10 +648,7 @@ fn bucket_element_flags() {
 /// Offset of the value of root-bucket element `name` in the layout's root leaf.
 fn root_value_off(l: &Layout, name: &[u8]) -> (usize, usize) {
     let off = l.off(l.meta.root);
-    assert_eq!(
-        u16::from_le_bytes(l.data[off + 8..off + 10].try_into().unwrap()),
-        LEAF_PAGE
-    );
+    assert_eq!(u16::from_le_bytes(l.data[off + 8..off + 10].try_into().unwrap()), LEAF_PAGE);
     let count = u16::from_le_bytes(l.data[off + 10..off + 12].try_into().unwrap()) as usize;
     for i in 0..count {
         let e = elem(off, i);
@@ -777,16 +690,7 @@ fn inline_bucket_damage() {
     let (_, v) = root_value_off(&l, &inline);
     put_u16(&mut l.data, v + 16 + 10, 200);
     let e = expect_err(&l);
-    assert!(
-        matches!(
-            e,
-            BoltError::InlineBucket {
-                fault: PageFault::ElementsOutOfBounds { .. },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::InlineBucket { fault: PageFault::ElementsOutOfBounds { .. }, .. }), "{e}");
 
     // Inline value size shrunk below the bucket header.
     let mut l = layout("small");
@@ -794,16 +698,7 @@ fn inline_bucket_damage() {
     let off = l.off(l.meta.root);
     put_u32(&mut l.data, elem(off, index) + 12, 8);
     let e = expect_err(&l);
-    assert!(
-        matches!(
-            e,
-            BoltError::Page {
-                fault: PageFault::BucketValueTooShort { len: 8, .. },
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, BoltError::Page { fault: PageFault::BucketValueTooShort { len: 8, .. }, .. }), "{e}");
 
     // Nested bucket in an inline bucket.
     let mut l = layout("small");
@@ -811,10 +706,7 @@ fn inline_bucket_damage() {
     put_u32(&mut l.data, elem(v + 16, 0), 1);
     assert!(matches!(
         expect_err(&l),
-        BoltError::InlineBucket {
-            fault: PageFault::NestedBucket { index: 0 },
-            ..
-        }
+        BoltError::InlineBucket { fault: PageFault::NestedBucket { index: 0 }, .. }
     ));
 }
 
@@ -912,10 +804,7 @@ fn inline_bucket(elems: &[(&[u8], &[u8])]) -> Vec<u8> {
 
 impl Synth {
     fn new(ps: usize, total_pages: usize) -> Self {
-        Synth {
-            ps,
-            data: vec![0; ps * total_pages],
-        }
+        Synth { ps, data: vec![0; ps * total_pages] }
     }
     fn put(&mut self, id: u64, flags: u16, count: u16, body: &[u8]) {
         let p = page_bytes(id, flags, count, body, self.ps);
@@ -990,26 +879,11 @@ fn synthetic_tree_with_branch_overflow_inline_and_other_page_sizes() {
         let file = BoltFile::parse(&s.data).unwrap();
         assert_eq!(file.page_size(), ps);
         let buckets = file.read_all().unwrap();
-        let summary: Vec<(&[u8], bool, usize)> = buckets
-            .iter()
-            .map(|b| (b.name, b.inline, b.entries.len()))
-            .collect();
-        assert_eq!(
-            summary,
-            vec![
-                (&b"A"[..], true, 2),
-                (&b"B"[..], false, 4),
-                (&b"C"[..], true, 0)
-            ]
-        );
+        let summary: Vec<(&[u8], bool, usize)> =
+            buckets.iter().map(|b| (b.name, b.inline, b.entries.len())).collect();
+        assert_eq!(summary, vec![(&b"A"[..], true, 2), (&b"B"[..], false, 4), (&b"C"[..], true, 0)]);
         assert_eq!(buckets[1].entries[2].value, &big[..]);
-        assert_eq!(
-            buckets[0].entries[1],
-            KeyValue {
-                key: b"k2",
-                value: b"v2"
-            }
-        );
+        assert_eq!(buckets[0].entries[1], KeyValue { key: b"k2", value: b"v2" });
         let st = file.page_stats().unwrap();
         assert!(st.is_consistent(), "{ps}: {st:?}");
         assert_eq!(st.overflow_pages, 2, "{ps}");
@@ -1030,10 +904,7 @@ fn freelist_count_overflow_form() {
     let st = file.page_stats().unwrap();
     assert_eq!(st.free_pages, 5);
     assert_eq!(st.freelist_pages, 1);
-    assert_eq!(
-        st.unaccounted_pages, 1,
-        "page 4 is neither reachable nor free"
-    );
+    assert_eq!(st.unaccounted_pages, 1, "page 4 is neither reachable nor free");
     assert!(!st.is_consistent());
 
     // Unsorted, duplicate and out-of-range ids are errors.
@@ -1091,10 +962,7 @@ fn bucket_root_pointing_into_root_tree_or_meta() {
     assert!(
         matches!(
             e,
-            BoltError::PageReferencedTwice {
-                page: 3,
-                from: PageRef::BucketRoot { page: 3, index: 0 }
-            }
+            BoltError::PageReferencedTwice { page: 3, from: PageRef::BucketRoot { page: 3, index: 0 } }
         ),
         "{e}"
     );
@@ -1271,12 +1139,7 @@ fn time_read_all_large() {
     let mut entries = 0;
     for _ in 0..runs {
         let file = BoltFile::parse(data).unwrap();
-        entries = file
-            .read_all()
-            .unwrap()
-            .iter()
-            .map(|b| b.entries.len())
-            .sum::<usize>();
+        entries = file.read_all().unwrap().iter().map(|b| b.entries.len()).sum::<usize>();
     }
     let per = start.elapsed() / runs;
     let start = std::time::Instant::now();

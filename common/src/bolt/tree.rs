@@ -3,8 +3,8 @@
 
 use super::error::{BoltError, PageFault, PageRef};
 use super::page::{
-    self, Endian, LeafElement, PageHeader, BRANCH_PAGE, BUCKET_HEADER_SIZE, FREELIST_PAGE,
-    LEAF_PAGE, PAGE_HEADER_SIZE,
+    self, Endian, LeafElement, PageHeader, BRANCH_PAGE, BUCKET_HEADER_SIZE, FREELIST_PAGE, LEAF_PAGE,
+    PAGE_HEADER_SIZE,
 };
 use super::{Bucket, KeyValue};
 
@@ -23,10 +23,7 @@ pub(crate) struct PageSet {
 impl PageSet {
     pub(crate) fn new(len: u64) -> Self {
         let words = usize::try_from(len.div_ceil(64)).unwrap_or(0);
-        PageSet {
-            bits: vec![0; words],
-            len,
-        }
+        PageSet { bits: vec![0; words], len }
     }
 
     fn slot(&self, id: u64) -> Option<(usize, u64)> {
@@ -37,9 +34,7 @@ impl PageSet {
     }
 
     pub(crate) fn contains(&self, id: u64) -> bool {
-        self.slot(id)
-            .and_then(|(w, m)| self.bits.get(w).map(|x| x & m != 0))
-            .unwrap_or(false)
+        self.slot(id).and_then(|(w, m)| self.bits.get(w).map(|x| x & m != 0)).unwrap_or(false)
     }
 
     /// Inserts `id`; false if it was already present or is out of range.
@@ -123,18 +118,10 @@ impl<'a> Walker<'a> {
         expect: Expect,
     ) -> Result<(PageHeader, &'a [u8]), BoltError> {
         if id >= self.pgid {
-            return Err(BoltError::PageBeyondPgid {
-                page: id,
-                pgid: self.pgid,
-                from,
-            });
+            return Err(BoltError::PageBeyondPgid { page: id, pgid: self.pgid, from });
         }
-        let out_of_file = |pages| BoltError::PageOutOfFile {
-            page: id,
-            pages,
-            file_pages: self.file_pages,
-            from,
-        };
+        let out_of_file =
+            |pages| BoltError::PageOutOfFile { page: id, pages, file_pages: self.file_pages, from };
         if id >= self.file_pages {
             return Err(out_of_file(1));
         }
@@ -144,12 +131,10 @@ impl<'a> Walker<'a> {
         let ps = self.page_size as u64;
         // id < file_pages, so id * page_size <= data.len() fits in usize.
         let start = usize::try_from(id * ps).map_err(|_| out_of_file(1))?;
-        let first = self
-            .data
-            .get(start..start.saturating_add(self.page_size))
-            .ok_or_else(|| out_of_file(1))?;
-        let header = PageHeader::parse(first, self.endian)
-            .map_err(|fault| BoltError::Page { page: id, fault })?;
+        let first =
+            self.data.get(start..start.saturating_add(self.page_size)).ok_or_else(|| out_of_file(1))?;
+        let header =
+            PageHeader::parse(first, self.endian).map_err(|fault| BoltError::Page { page: id, fault })?;
         let type_ok = match expect {
             Expect::Node => header.flags == BRANCH_PAGE || header.flags == LEAF_PAGE,
             Expect::Freelist => header.flags == FREELIST_PAGE,
@@ -167,11 +152,7 @@ impl<'a> Walker<'a> {
             });
         }
         if header.id != id {
-            return Err(BoltError::PageIdMismatch {
-                page: id,
-                header_id: header.id,
-                from,
-            });
+            return Err(BoltError::PageIdMismatch { page: id, header_id: header.id, from });
         }
         let pages = u64::from(header.overflow) + 1;
         let end = id + pages; // id < file_pages <= usize::MAX / 512, pages <= 2^32: no overflow
@@ -179,12 +160,7 @@ impl<'a> Walker<'a> {
             return Err(out_of_file(pages));
         }
         if end > self.pgid {
-            return Err(BoltError::SpanBeyondPgid {
-                page: id,
-                pages,
-                pgid: self.pgid,
-                from,
-            });
+            return Err(BoltError::SpanBeyondPgid { page: id, pages, pgid: self.pgid, from });
         }
         for p in id..end {
             if !self.visited.insert(p) {
@@ -192,10 +168,7 @@ impl<'a> Walker<'a> {
             }
         }
         let span_end = usize::try_from(end * ps).map_err(|_| out_of_file(pages))?;
-        let span = self
-            .data
-            .get(start..span_end)
-            .ok_or_else(|| out_of_file(pages))?;
+        let span = self.data.get(start..span_end).ok_or_else(|| out_of_file(pages))?;
         if expect == Expect::Node {
             self.pages.push(VisitedPage { id, header });
         }
@@ -215,11 +188,7 @@ impl<'a> Walker<'a> {
         F: FnMut(u64, usize, LeafElement<'a>) -> Result<(), BoltError>,
     {
         if depth > MAX_DEPTH {
-            return Err(BoltError::DepthLimit {
-                page: root,
-                limit: MAX_DEPTH,
-                from,
-            });
+            return Err(BoltError::DepthLimit { page: root, limit: MAX_DEPTH, from });
         }
         let (header, span) = self.page(root, from, Expect::Node)?;
         let wrap = |fault| BoltError::Page { page: root, fault };
@@ -246,27 +215,14 @@ impl<'a> Walker<'a> {
     ) -> Result<Vec<RootEntry<'a>>, BoltError> {
         let mut out: Vec<RootEntry<'a>> = Vec::new();
         let mut prev: Option<&'a [u8]> = None;
-        self.walk_tree(
-            root,
-            PageRef::MetaRoot { index: meta_index },
-            0,
-            &mut |page, index, e| {
-                if !e.is_bucket() {
-                    return Err(BoltError::Page {
-                        page,
-                        fault: PageFault::NotABucket { index },
-                    });
-                }
-                check_order(&mut prev, e.key, page, index)?;
-                out.push(RootEntry {
-                    name: e.key,
-                    value: e.value,
-                    page,
-                    index,
-                });
-                Ok(())
-            },
-        )?;
+        self.walk_tree(root, PageRef::MetaRoot { index: meta_index }, 0, &mut |page, index, e| {
+            if !e.is_bucket() {
+                return Err(BoltError::Page { page, fault: PageFault::NotABucket { index } });
+            }
+            check_order(&mut prev, e.key, page, index)?;
+            out.push(RootEntry { name: e.key, value: e.value, page, index });
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -275,20 +231,10 @@ impl<'a> Walker<'a> {
         let (page, index) = (entry.page, entry.index);
         let too_short = |need| BoltError::Page {
             page,
-            fault: PageFault::BucketValueTooShort {
-                index,
-                len: entry.value.len(),
-                need,
-            },
+            fault: PageFault::BucketValueTooShort { index, len: entry.value.len(), need },
         };
-        let root = self
-            .endian
-            .read_u64(entry.value, 0)
-            .ok_or_else(|| too_short(BUCKET_HEADER_SIZE))?;
-        let sequence = self
-            .endian
-            .read_u64(entry.value, 8)
-            .ok_or_else(|| too_short(BUCKET_HEADER_SIZE))?;
+        let root = self.endian.read_u64(entry.value, 0).ok_or_else(|| too_short(BUCKET_HEADER_SIZE))?;
+        let sequence = self.endian.read_u64(entry.value, 8).ok_or_else(|| too_short(BUCKET_HEADER_SIZE))?;
         let mut entries = Vec::new();
         if root == 0 {
             let inline = entry
@@ -299,53 +245,26 @@ impl<'a> Walker<'a> {
             let wrap = |fault| BoltError::InlineBucket { page, index, fault };
             let header = PageHeader::parse(inline, self.endian).map_err(wrap)?;
             if header.flags != LEAF_PAGE {
-                return Err(wrap(PageFault::InvalidInlinePageType {
-                    id: header.id,
-                    flags: header.flags,
-                }));
+                return Err(wrap(PageFault::InvalidInlinePageType { id: header.id, flags: header.flags }));
             }
-            for (i, e) in page::leaf_elements(inline, self.endian)
-                .map_err(wrap)?
-                .into_iter()
-                .enumerate()
-            {
+            for (i, e) in page::leaf_elements(inline, self.endian).map_err(wrap)?.into_iter().enumerate() {
                 if e.is_bucket() {
                     return Err(wrap(PageFault::NestedBucket { index: i }));
                 }
-                entries.push(KeyValue {
-                    key: e.key,
-                    value: e.value,
-                });
+                entries.push(KeyValue { key: e.key, value: e.value });
             }
         } else {
             let mut prev: Option<&'a [u8]> = None;
-            self.walk_tree(
-                root,
-                PageRef::BucketRoot { page, index },
-                0,
-                &mut |p, i, e| {
-                    if e.is_bucket() {
-                        return Err(BoltError::Page {
-                            page: p,
-                            fault: PageFault::NestedBucket { index: i },
-                        });
-                    }
-                    check_order(&mut prev, e.key, p, i)?;
-                    entries.push(KeyValue {
-                        key: e.key,
-                        value: e.value,
-                    });
-                    Ok(())
-                },
-            )?;
+            self.walk_tree(root, PageRef::BucketRoot { page, index }, 0, &mut |p, i, e| {
+                if e.is_bucket() {
+                    return Err(BoltError::Page { page: p, fault: PageFault::NestedBucket { index: i } });
+                }
+                check_order(&mut prev, e.key, p, i)?;
+                entries.push(KeyValue { key: e.key, value: e.value });
+                Ok(())
+            })?;
         }
-        Ok(Bucket {
-            name: entry.name,
-            inline: root == 0,
-            root_page: root,
-            sequence,
-            entries,
-        })
+        Ok(Bucket { name: entry.name, inline: root == 0, root_page: root, sequence, entries })
     }
 }
 
@@ -358,10 +277,7 @@ fn check_order<'a>(
     index: usize,
 ) -> Result<(), BoltError> {
     if prev.is_some_and(|p| key <= p) {
-        return Err(BoltError::Page {
-            page,
-            fault: PageFault::KeysNotAscending { index },
-        });
+        return Err(BoltError::Page { page, fault: PageFault::KeysNotAscending { index } });
     }
     *prev = Some(key);
     Ok(())

@@ -14,19 +14,85 @@ const MAX_DEPTH: usize = 64;
 /// The result of decoding one gob stream: its top-level value, the wire name of the value's type
 /// (e.g. `VolumeEntry`) and the registry of type definitions the stream carried.
 #[derive(Debug, Clone)]
-pub struct Decoded {
+pub struct Decoded<'a> {
     pub type_name: Arc<str>,
-    pub value: Value,
+    pub value: Value<'a>,
     pub types: TypeRegistry,
 }
 
 /// Decode the first value of a self-contained gob stream (type definitions followed by a value),
 /// as heketi writes one per bolt value.
-pub fn decode(data: &[u8]) -> Result<Decoded, GobError> {
+pub fn decode(data: &[u8]) -> Result<Decoded<'_>, GobError> {
+    decode_with(data, &mut TypeCache::default())
+}
+
+/// Like [`decode`], reusing type definitions parsed from earlier streams. All values of one
+/// bucket written by one heketi process start with the same type-definition messages, so
+/// recognising those bytes saves re-parsing (and re-allocating) a dozen definitions per value.
+pub fn decode_with<'a>(data: &'a [u8], cache: &mut TypeCache) -> Result<Decoded<'a>, GobError> {
     let mut d = Decoder { data, pos: 0, msg_end: 0, types: TypeRegistry::default() };
+    let prefix = definitions_prefix(data);
+    if prefix > 0 {
+        if let Some(types) = cache.get(&data[..prefix]) {
+            d.types = types.clone();
+            d.pos = prefix;
+            d.msg_end = prefix;
+        }
+    }
     let id = d.type_sequence(false)?;
+    if prefix > 0 && d.pos > prefix && !cache.contains(&data[..prefix]) {
+        // Only definitions were parsed up to `prefix` (the value message starts there).
+        cache.insert(&data[..prefix], d.types.clone());
+    }
     let (type_name, value) = d.top_level_value(id, 0)?;
     Ok(Decoded { type_name, value, types: d.types })
+}
+
+/// Length of the leading run of whole type-definition messages (0 when there is none or the
+/// framing is damaged: the normal decoder then reports the problem).
+fn definitions_prefix(data: &[u8]) -> usize {
+    let mut pos = 0;
+    loop {
+        let mut d = Decoder { data, pos, msg_end: data.len(), types: TypeRegistry::default() };
+        let Ok(len) = d.uint("message length") else { return pos };
+        let body = d.pos;
+        let Some(end) =
+            usize::try_from(len).ok().and_then(|l| body.checked_add(l)).filter(|e| *e <= data.len())
+        else {
+            return pos;
+        };
+        d.msg_end = end;
+        match d.int("type id") {
+            Ok(id) if id < 0 => pos = end,
+            _ => return pos,
+        }
+    }
+}
+
+/// Type registries keyed by the exact bytes of the definition messages that produced them.
+#[derive(Debug, Default)]
+pub struct TypeCache {
+    entries: Vec<(Box<[u8]>, TypeRegistry)>,
+}
+
+impl TypeCache {
+    /// Heketi values come in at most a handful of shapes per bucket; a small bound keeps a
+    /// stream of garbage (salvage) from growing the cache.
+    const MAX_ENTRIES: usize = 64;
+
+    fn get(&self, prefix: &[u8]) -> Option<&TypeRegistry> {
+        self.entries.iter().find(|(p, _)| **p == *prefix).map(|(_, t)| t)
+    }
+
+    fn contains(&self, prefix: &[u8]) -> bool {
+        self.get(prefix).is_some()
+    }
+
+    fn insert(&mut self, prefix: &[u8], types: TypeRegistry) {
+        if self.entries.len() < Self::MAX_ENTRIES {
+            self.entries.push((prefix.into(), types));
+        }
+    }
 }
 
 struct Decoder<'a> {
@@ -136,7 +202,7 @@ impl<'a> Decoder<'a> {
                 return Err(GobError::BadTypeDefinition { offset, id, what: "redefines a predefined type" });
             }
             let t = self.wire_type(id)?;
-            self.types.insert(id, t);
+            self.types.insert(id, Arc::new(t));
             if self.pos < self.msg_end {
                 if !in_interface {
                     return Err(GobError::Corrupt {
@@ -309,8 +375,8 @@ impl<'a> Decoder<'a> {
 
     /// A top-level value (or the concrete value inside an interface): structs are encoded
     /// directly, anything else as a "singleton" behind a zero field delta.
-    fn top_level_value(&mut self, id: i64, depth: usize) -> Result<(Arc<str>, Value), GobError> {
-        if let Some(WireType::Struct { name, .. }) = self.types.get(id) {
+    fn top_level_value(&mut self, id: i64, depth: usize) -> Result<(Arc<str>, Value<'a>), GobError> {
+        if let Some(WireType::Struct { name, .. }) = self.types.get(id).map(|t| &**t) {
             let name = name.clone();
             return Ok((name, self.value(id, depth)?));
         }
@@ -325,7 +391,7 @@ impl<'a> Decoder<'a> {
         Ok((name, self.value(id, depth)?))
     }
 
-    fn value(&mut self, id: i64, depth: usize) -> Result<Value, GobError> {
+    fn value(&mut self, id: i64, depth: usize) -> Result<Value<'a>, GobError> {
         if depth > MAX_DEPTH {
             return Err(GobError::TooDeep { offset: self.pos, limit: MAX_DEPTH });
         }
@@ -338,8 +404,8 @@ impl<'a> Decoder<'a> {
             wire::INT => Value::Int(self.int("int")?),
             wire::UINT => Value::Uint(self.uint("uint")?),
             wire::FLOAT => Value::Float(self.float()?),
-            wire::BYTES => Value::Bytes(self.string("bytes")?.to_vec()),
-            wire::STRING => Value::String(self.string("string")?.to_vec()),
+            wire::BYTES => Value::Bytes(self.string("bytes")?),
+            wire::STRING => Value::String(self.string("string")?),
             wire::COMPLEX => Value::Complex(self.float()?, self.float()?),
             wire::INTERFACE => self.interface(depth)?,
             _ => {
@@ -347,9 +413,9 @@ impl<'a> Decoder<'a> {
                     Some(t) => t.clone(),
                     None => return Err(GobError::UnknownType { offset: self.pos, id }),
                 };
-                match t {
-                    WireType::Struct { name, fields } => self.struct_value(name, &fields, depth)?,
-                    WireType::Slice { elem, .. } => {
+                match &*t {
+                    WireType::Struct { .. } => self.struct_value(&t, depth)?,
+                    &WireType::Slice { elem, .. } => {
                         let n = self.count("slice length")?;
                         let mut v = Vec::with_capacity(n);
                         for _ in 0..n {
@@ -357,7 +423,7 @@ impl<'a> Decoder<'a> {
                         }
                         Value::Slice(v)
                     }
-                    WireType::Array { elem, len, .. } => {
+                    &WireType::Array { elem, len, .. } => {
                         let offset = self.pos;
                         let n = self.count("array length")?;
                         if n as u64 != len {
@@ -372,7 +438,7 @@ impl<'a> Decoder<'a> {
                         }
                         Value::Array(v)
                     }
-                    WireType::Map { key, elem, .. } => {
+                    &WireType::Map { key, elem, .. } => {
                         let n = self.count("map length")?;
                         let mut v = Vec::with_capacity(n);
                         for _ in 0..n {
@@ -382,7 +448,7 @@ impl<'a> Decoder<'a> {
                         }
                         Value::Map(v)
                     }
-                    WireType::Opaque { .. } => Value::Opaque(self.string("opaque value")?.to_vec()),
+                    WireType::Opaque { .. } => Value::Opaque(self.string("opaque value")?),
                 }
             }
         })
@@ -393,12 +459,10 @@ impl<'a> Decoder<'a> {
         Ok(f64::from_bits(u.swap_bytes()))
     }
 
-    fn struct_value(
-        &mut self,
-        name: Arc<str>,
-        fields: &[(Arc<str>, i64)],
-        depth: usize,
-    ) -> Result<Value, GobError> {
+    fn struct_value(&mut self, ty: &Arc<WireType>, depth: usize) -> Result<Value<'a>, GobError> {
+        let WireType::Struct { fields, .. } = &**ty else {
+            return Err(GobError::Corrupt { offset: self.pos, what: "struct value of a non-struct type" });
+        };
         let mut out = Vec::new();
         let mut field: i64 = -1;
         loop {
@@ -408,22 +472,23 @@ impl<'a> Decoder<'a> {
                 break;
             }
             field = field.saturating_add(delta.min(i64::MAX as u64) as i64);
-            let Some((fname, fid)) = usize::try_from(field).ok().and_then(|i| fields.get(i)) else {
+            let Some((index, &(_, fid))) =
+                usize::try_from(field).ok().and_then(|i| fields.get(i).map(|f| (i, f)))
+            else {
                 return Err(GobError::BadField { offset, field: field as u64, fields: fields.len() });
             };
-            let v = self.value(*fid, depth + 1)?;
-            out.push((fname.clone(), v));
+            let v = self.value(fid, depth + 1)?;
+            out.push((index, v));
         }
-        Ok(Value::Struct(Struct { type_name: name, fields: out }))
+        Ok(Value::Struct(Struct { ty: ty.clone(), fields: out }))
     }
 
-    fn interface(&mut self, depth: usize) -> Result<Value, GobError> {
+    fn interface(&mut self, depth: usize) -> Result<Value<'a>, GobError> {
         let name = self.string("interface type name")?;
         if name.is_empty() {
             // A nil interface; Go never sends one as a field, but it may appear in a slice.
-            return Ok(Value::Interface(Arc::from(""), Box::new(Value::Bool(false))));
+            return Ok(Value::Interface(name, Box::new(Value::Bool(false))));
         }
-        let name: Arc<str> = Arc::from(String::from_utf8_lossy(name));
         let id = self.type_sequence(true)?;
         if !self.types.is_known(id) {
             return Err(GobError::UnknownType { offset: self.pos, id });

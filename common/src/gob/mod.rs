@@ -19,7 +19,7 @@ mod decode;
 mod value;
 mod wire;
 
-pub use decode::{decode, Decoded};
+pub use decode::{decode, decode_with, Decoded, TypeCache};
 
 pub use value::{Struct, Value};
 pub use wire::{TypeRegistry, WireType};

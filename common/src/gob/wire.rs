@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Predefined type ids (Go `encoding/gob/type.go`).
@@ -52,23 +51,32 @@ impl WireType {
     }
 }
 
-/// The type definitions seen so far in one stream.
+/// The type definitions seen so far in one stream. A heketi value defines a dozen or two types,
+/// so a vector with linear lookup beats hashing; entries are `Arc`s because the decoder holds on
+/// to a definition while it decodes values of that type.
 #[derive(Debug, Default, Clone)]
 pub struct TypeRegistry {
-    types: HashMap<i64, WireType>,
+    types: Vec<(i64, Arc<WireType>)>,
 }
 
 impl TypeRegistry {
-    pub fn get(&self, id: i64) -> Option<&WireType> {
-        self.types.get(&id)
+    pub fn get(&self, id: i64) -> Option<&Arc<WireType>> {
+        self.types.iter().rev().find(|(i, _)| *i == id).map(|(_, t)| t)
     }
 
-    pub(crate) fn insert(&mut self, id: i64, t: WireType) {
-        self.types.insert(id, t);
+    /// Record a definition; a later definition of the same id wins (Go would refuse it as a
+    /// duplicate, but decoding it like this is harmless and keeps the reader lenient).
+    pub(crate) fn insert(&mut self, id: i64, t: Arc<WireType>) {
+        self.types.push((id, t));
     }
 
     /// Whether `id` names a predefined basic type or a type defined in this stream.
     pub fn is_known(&self, id: i64) -> bool {
-        (BOOL..=INTERFACE).contains(&id) || self.types.contains_key(&id)
+        (BOOL..=INTERFACE).contains(&id) || self.get(id).is_some()
+    }
+
+    /// All definitions, in the order they were received.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &WireType)> {
+        self.types.iter().map(|(i, t)| (*i, &**t))
     }
 }

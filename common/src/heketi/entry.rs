@@ -1,6 +1,6 @@
 //! One bolt value → one typed heketi entry.
 
-use crate::gob::{self, GobError};
+use crate::gob::{self, GobError, TypeCache};
 
 use super::from_gob::{self, ShapeError};
 use super::model::*;
@@ -143,7 +143,17 @@ pub enum EntryError {
 /// type; with `None` the kind is taken from the gob type name (what salvage does with values
 /// found outside any readable bucket).
 pub fn decode_entry(value: &[u8], expected: Option<BucketKind>) -> Result<Entry, EntryError> {
-    let d = gob::decode(value)?;
+    decode_entry_cached(value, expected, &mut TypeCache::default())
+}
+
+/// [`decode_entry`] reusing the type definitions of earlier values (see [`gob::decode_with`]):
+/// use one cache per bucket when decoding many values.
+pub fn decode_entry_cached(
+    value: &[u8],
+    expected: Option<BucketKind>,
+    cache: &mut TypeCache,
+) -> Result<Entry, EntryError> {
+    let d = gob::decode_with(value, cache)?;
     let kind = match (expected, BucketKind::from_gob_type_name(&d.type_name)) {
         (Some(e), Some(k)) if e == k => k,
         (None, Some(k)) => k,

@@ -21,7 +21,7 @@ type R<T> = Result<T, ShapeError>;
 
 /// The value at a dotted field path (`"Info.Storage.Total"`); `None` when any part is absent
 /// (gob omits zero values, and Go leaves such fields at their defaults).
-fn field<'a>(root: &'a Struct, path: &'static str) -> R<Option<&'a Value>> {
+fn field<'a, 'v>(root: &'a Struct<'v>, path: &'static str) -> R<Option<&'a Value<'v>>> {
     let mut cur = root;
     let mut parts = path.split('.').peekable();
     while let Some(name) = parts.next() {
@@ -117,7 +117,7 @@ fn string_map(root: &Struct, path: &'static str) -> R<Option<BTreeMap<String, St
     }
 }
 
-fn structs<'a>(root: &'a Struct, path: &'static str) -> R<Vec<&'a Struct>> {
+fn structs<'a, 'v>(root: &'a Struct<'v>, path: &'static str) -> R<Vec<&'a Struct<'v>>> {
     match field(root, path)? {
         None => Ok(Vec::new()),
         Some(Value::Slice(items)) => items
@@ -216,15 +216,15 @@ fn durability_value(s: &Struct) -> R<Option<DurabilityValue>> {
     let Some(inner) = inner.as_struct() else {
         return Err(ShapeError { path: PATH, expected: "struct", found: inner.kind() });
     };
-    Ok(Some(match &**name {
-        "*glusterfs.VolumeReplicaDurability" => {
+    Ok(Some(match *name {
+        b"*glusterfs.VolumeReplicaDurability" => {
             DurabilityValue::Replicate { replica: int(inner, "ReplicaDurability.Replica")? }
         }
-        "*glusterfs.VolumeDisperseDurability" => DurabilityValue::Disperse {
+        b"*glusterfs.VolumeDisperseDurability" => DurabilityValue::Disperse {
             data: int(inner, "DisperseDurability.Data")?,
             redundancy: int(inner, "DisperseDurability.Redundancy")?,
         },
-        "*glusterfs.NoneDurability" => DurabilityValue::None,
+        b"*glusterfs.NoneDurability" => DurabilityValue::None,
         _ => {
             return Err(ShapeError {
                 path: PATH,

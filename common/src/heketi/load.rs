@@ -5,10 +5,11 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use crate::bolt::{BoltError, BoltFile};
+use crate::bolt::{BoltError, BoltFile, KeyValue};
 
-use super::entry::{decode_entry, BucketKind, Entry, EntryError};
+use super::entry::{decode_entry_cached, BucketKind, Entry, EntryError};
 use super::model::Db;
+use crate::gob::TypeCache;
 
 /// Decompressed inputs larger than this are refused: a heketi DB with tens of thousands of
 /// entries is tens of MiB, and a corrupted gzip stream must not exhaust memory.
@@ -171,18 +172,46 @@ pub fn from_bolt(file: &BoltFile<'_>) -> Result<Loaded, LoadError> {
     for kind in BucketKind::ALL {
         let Some(entries) = file.bucket(kind.bucket_name().as_bytes())? else { continue };
         buckets.push(kind);
-        for kv in entries {
-            if kind.is_registry_key(kv.key) {
-                registry_keys += 1;
-                continue;
+        let (values, registry): (Vec<_>, Vec<_>) =
+            entries.iter().partition(|kv| !kind.is_registry_key(kv.key));
+        registry_keys += registry.len();
+        // Decoding is the expensive part (tens of thousands of gob streams in a big cluster);
+        // split large buckets over the available cores. Chunks keep bolt key order, so a
+        // duplicate id resolves exactly as in a sequential read (the later key wins).
+        for chunk in decode_parallel(kind, &values) {
+            for entry in chunk? {
+                db.insert(entry);
             }
-            let entry = decode_entry(kv.value, Some(kind)).map_err(|source| LoadError::Entry {
-                bucket: kind,
-                key: String::from_utf8_lossy(kv.key).into_owned(),
-                source,
-            })?;
-            db.insert(entry);
         }
     }
     Ok(Loaded { db, format: SourceFormat::Bolt, gzipped: false, registry_keys, buckets })
+}
+
+/// Below this many values a bucket is decoded on the calling thread.
+const PARALLEL_THRESHOLD: usize = 512;
+
+fn decode_parallel(kind: BucketKind, values: &[&KeyValue<'_>]) -> Vec<Result<Vec<Entry>, LoadError>> {
+    let decode_chunk = |chunk: &[&KeyValue<'_>]| -> Result<Vec<Entry>, LoadError> {
+        let mut cache = TypeCache::default();
+        chunk
+            .iter()
+            .map(|kv| {
+                decode_entry_cached(kv.value, Some(kind), &mut cache).map_err(|source| LoadError::Entry {
+                    bucket: kind,
+                    key: String::from_utf8_lossy(kv.key).into_owned(),
+                    source,
+                })
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if values.len() < PARALLEL_THRESHOLD || threads < 2 {
+        return vec![decode_chunk(values)];
+    }
+    let chunk_len = values.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            values.chunks(chunk_len).map(|chunk| scope.spawn(move || decode_chunk(chunk))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
 }

@@ -12,11 +12,11 @@ pub mod model;
 mod pendingop;
 pub mod schema;
 
-pub use entry::{decode_entry, BucketKind, Entry, EntryError};
+pub use entry::{decode_entry, decode_entry_cached, BucketKind, Entry, EntryError};
 pub use export::{to_export_json, write_export_json};
 pub use from_gob::ShapeError;
+pub use load::from_bolt;
 pub use load::{decompress_if_gzip, detect_format, load, LoadError, Loaded, SourceFormat};
 pub use model::*;
 pub use pendingop::{pending_change_name, pending_op_type_name};
 pub use schema::SchemaGeneration;
-pub use load::from_bolt;

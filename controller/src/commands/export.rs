@@ -10,6 +10,6 @@ pub fn run(args: ExportArgs) -> Result<Exit> {
     dest.check_writable()?;
     let loaded = input::load_db(&args.db.db)?;
     tracing::info!(format = %loaded.format, gzipped = loaded.gzipped, "loaded {}", args.db.db.display());
-    dest.write(&heketi::to_export_json(&loaded.db))?;
+    dest.write_with(|w| heketi::write_export_json(&loaded.db, w))?;
     Ok(Exit::Ok)
 }

@@ -84,8 +84,12 @@ pub fn run(args: InspectArgs) -> Result<Exit> {
     let raw = input::read_file(path)?;
     let loaded = heketi::load(&raw).map_err(|e| input::describe_load_error(path, e))?;
     let bolt = if loaded.format == SourceFormat::Bolt {
-        let (content, _) = heketi::decompress_if_gzip(&raw).map_err(|e| input::describe_load_error(path, e))?;
-        Some(bolt_summary(&content, &loaded.buckets).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+        let (content, _) =
+            heketi::decompress_if_gzip(&raw).map_err(|e| input::describe_load_error(path, e))?;
+        Some(
+            bolt_summary(&content, &loaded.buckets)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        )
     } else {
         None
     };
@@ -160,7 +164,10 @@ fn clusters(db: &Db) -> Vec<ClusterSummary> {
         .collect()
 }
 
-fn bolt_summary(content: &[u8], buckets: &[BucketKind]) -> Result<BoltSummary, heketi_doctor_common::bolt::BoltError> {
+fn bolt_summary(
+    content: &[u8],
+    buckets: &[BucketKind],
+) -> Result<BoltSummary, heketi_doctor_common::bolt::BoltError> {
     let file = BoltFile::parse(content)?;
     let stats = file.page_stats()?;
     let other = 1 - file.meta_index();
@@ -247,11 +254,19 @@ fn render_text(r: &Report) -> String {
         }
     }
     if !r.pending_operations.is_empty() {
-        let _ = writeln!(s, "\npending operations:");
+        let mut by_type = std::collections::BTreeMap::<&str, usize>::new();
         for op in &r.pending_operations {
+            *by_type.entry(op.type_name).or_default() += 1;
+        }
+        let summary: Vec<String> = by_type.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        let _ = writeln!(s, "\npending operations: {}", summary.join(", "));
+        // One screen: the oldest few; `--output json` lists them all.
+        let mut ops: Vec<_> = r.pending_operations.iter().collect();
+        ops.sort_by_key(|op| (op.timestamp, &op.id));
+        for op in ops.iter().take(MAX_OPS_SHOWN) {
             let _ = writeln!(
                 s,
-                "  {}  {:<18} {:<6} {}  {} actions",
+                "  {}  {:<22} {:<6} {}  {} actions",
                 op.id,
                 format!("{} ({})", op.type_name, op.op_type),
                 op.status,
@@ -259,9 +274,15 @@ fn render_text(r: &Report) -> String {
                 op.actions
             );
         }
+        if ops.len() > MAX_OPS_SHOWN {
+            let _ = writeln!(s, "  … and {} more (--output json lists all)", ops.len() - MAX_OPS_SHOWN);
+        }
     }
     s
 }
+
+/// Pending operations listed in the text report.
+const MAX_OPS_SHOWN: usize = 8;
 
 fn human_kib(kib: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
