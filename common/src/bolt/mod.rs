@@ -41,6 +41,7 @@ mod meta;
 pub mod page;
 mod stats;
 mod tree;
+pub mod write;
 
 #[cfg(test)]
 mod tests;
