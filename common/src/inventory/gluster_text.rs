@@ -82,11 +82,11 @@ fn apply_layout(vol: &mut GlusterVolume, layout: &BrickLayout) {
     match set {
         [] => {}
         [Factor::Sum(a, b)] if ty.is_disperse() => {
-            vol.disperse_count = a + b;
+            vol.disperse_count = a.saturating_add(*b);
             vol.redundancy_count = *b;
         }
         [Factor::Sum(a, b)] => {
-            vol.replica_count = a + b;
+            vol.replica_count = a.saturating_add(*b);
             vol.arbiter_count = *b;
         }
         [Factor::N(n)] if ty.is_disperse() => vol.disperse_count = *n,

@@ -100,6 +100,14 @@ impl Collector {
         id
     }
 
+    fn add_mountpoint(&mut self, id: &str, mp: &str) {
+        if let Some(d) = self.devices.iter_mut().rev().find(|d| d.id() == id) {
+            if !d.mountpoints.iter().any(|m| m == mp) {
+                d.mountpoints.push(mp.to_string());
+            }
+        }
+    }
+
     /// Fills `children` from `parents`.
     fn finish(mut self) -> Vec<BlockDevice> {
         let ids: Vec<String> = self.devices.iter().map(|d| d.id().to_string()).collect();
@@ -382,6 +390,26 @@ pub fn parse_lsblk_pairs(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
     Ok(c.finish())
 }
 
+/// Whitespace-separated words with their start column (in chars).
+fn words_with_pos(line: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start: Option<(usize, usize)> = None; // (char col, byte offset)
+    for (col, (byte, ch)) in line.char_indices().enumerate() {
+        match (ch.is_whitespace(), start) {
+            (false, None) => start = Some((col, byte)),
+            (true, Some((c, b))) => {
+                out.push((c, &line[b..byte]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some((c, b)) = start {
+        out.push((c, &line[b..]));
+    }
+    out
+}
+
 /// Strips the tree glyphs (`├─ └─ │ ` or ASCII `|- \`- | `) and returns (depth, rest).
 fn strip_tree(name_field: &str) -> (usize, &str) {
     let mut rest = name_field;
@@ -430,6 +458,11 @@ pub fn parse_lsblk_tree(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
     if columns.first().map(String::as_str) != Some("NAME") || columns.len() < 2 {
         return Err(ParseError::missing(format, "NAME heading"));
     }
+    let mp_col = if columns.last().map(String::as_str) == Some("MOUNTPOINTS") {
+        words_with_pos(header).last().map(|(p, _)| *p)
+    } else {
+        None
+    };
     let mut c = Collector::default();
     // ids of the current ancestors, by depth
     let mut stack: Vec<String> = Vec::new();
@@ -441,6 +474,27 @@ pub fn parse_lsblk_tree(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
         let mut toks: Vec<&str> = rest.split_whitespace().collect();
         if toks.is_empty() {
             return Err(ParseError::line(format, no + 1, "empty row"));
+        }
+        // util-linux >= 2.37 prints further MOUNTPOINTS of the previous device on their own
+        // line, under the column (only tree glyphs before it)
+        if let Some(col) = mp_col {
+            let words: Vec<(usize, &str)> = words_with_pos(line)
+                .into_iter()
+                .filter(|(_, w)| !w.chars().all(|c| "│|├└─`-".contains(c)))
+                .collect();
+            if let [(pos, mp)] = words.as_slice() {
+                if *pos >= col && (mp.starts_with('/') || mp.starts_with('[')) {
+                    let Some(prev) = stack.last().cloned() else {
+                        return Err(ParseError::line(
+                            format,
+                            no + 1,
+                            "mountpoint continuation without a device",
+                        ));
+                    };
+                    c.add_mountpoint(&prev, mp);
+                    continue;
+                }
+            }
         }
         // RHEL 6: "name (dm-N)"
         let mut name = toks.remove(0).to_string();

@@ -67,7 +67,7 @@ pub use lvm::{
 };
 pub use mounts::{parse_fstab, parse_mountinfo, parse_proc_mounts, MountEntry};
 pub use report::{
-    BlockHostingVolume, GlusterInventory, NodeIdentity, NodeReport, RawOutput, Source,
+    BlockHostingVolume, GlusterInventory, NodeIdentity, NodeReport, RawOutput, ReportError, Source,
     SourceRecord, SourceStatus, NODE_REPORT_SCHEMA_VERSION,
 };
 pub use text::is_uuid;

@@ -18,6 +18,15 @@ use super::mounts::MountEntry;
 /// Version of the [`NodeReport`] JSON layout; bump on incompatible changes.
 pub const NODE_REPORT_SCHEMA_VERSION: u32 = 1;
 
+/// Why a serialised [`NodeReport`] could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("node report: invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("node report: schema {found} is newer than the supported {supported}; upgrade heketi-doctor")]
+    Schema { found: u32, supported: u32 },
+}
+
 /// One thing the agent collects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -226,13 +235,13 @@ impl NodeReport {
     }
 
     /// Reads a report; rejects reports written by a newer, incompatible schema.
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let r: NodeReport = serde_json::from_str(text).map_err(|e| format!("node report: {e}"))?;
+    pub fn from_json(text: &str) -> Result<Self, ReportError> {
+        let r: NodeReport = serde_json::from_str(text)?;
         if r.schema_version > NODE_REPORT_SCHEMA_VERSION {
-            return Err(format!(
-                "node report schema {} is newer than supported {}",
-                r.schema_version, NODE_REPORT_SCHEMA_VERSION
-            ));
+            return Err(ReportError::Schema {
+                found: r.schema_version,
+                supported: NODE_REPORT_SCHEMA_VERSION,
+            });
         }
         Ok(r)
     }

@@ -533,3 +533,14 @@ fn text_legacy_stripe_layout() {
     );
     assert_eq!(v[0].subvolume_size(), 4);
 }
+
+#[test]
+fn text_huge_counts_do_not_overflow() {
+    let text = "Volume Name: v\nType: Replicate\nNumber of Bricks: 1 x (4294967295 + 4294967295) = 4294967295\nBricks:\nBrick1: h:/b\n";
+    let v = parse_volume_info_text(text).unwrap();
+    assert_eq!(v[0].replica_count, u32::MAX);
+    assert_eq!(v[0].distribute_count, 1);
+    assert!(
+        parse_volume_info_text("Volume Name: v\nNumber of Bricks: 1 x 99999999999 = 3\n").is_err()
+    );
+}

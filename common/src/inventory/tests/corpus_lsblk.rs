@@ -200,3 +200,23 @@ fn pairs_repeat_multi_parent_devices() {
     assert_eq!(lv.mountpoints, ["/mnt/a b"]);
     assert_eq!(dev(&devs, "loop1").children, ["dm-0"]);
 }
+
+#[test]
+fn tree_mountpoints_continuation_lines() {
+    // util-linux >= 2.37: a device mounted twice gets a second line under MOUNTPOINTS
+    let text = concat!(
+        "NAME   MAJ:MIN RM  SIZE RO TYPE MOUNTPOINTS\n",
+        "vda    254:0    0  256G  0 disk \n",
+        "├─vda1 254:1    0  255G  0 part /var/lib/kubelet/pods/x/volumes\n",
+        "│                                /\n",
+        "└─vda2 254:2    0    1G  0 part [SWAP]\n",
+    );
+    let devs = parse_lsblk_tree(text).unwrap();
+    assert_eq!(devs.len(), 3);
+    assert_eq!(
+        dev(&devs, "vda1").mountpoints,
+        ["/var/lib/kubelet/pods/x/volumes", "/"]
+    );
+    assert_eq!(dev(&devs, "vda2").mountpoints, ["[SWAP]"]);
+    assert_eq!(dev(&devs, "vda").children, ["vda1", "vda2"]);
+}

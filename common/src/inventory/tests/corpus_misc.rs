@@ -435,5 +435,15 @@ fn lab_node_report_round_trip() {
     );
     // a newer schema is refused
     let newer = json.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
-    assert!(NodeReport::from_json(&newer).is_err());
+    assert!(matches!(
+        NodeReport::from_json(&newer),
+        Err(ReportError::Schema {
+            found: 99,
+            supported: 1
+        })
+    ));
+    assert!(matches!(
+        NodeReport::from_json("{"),
+        Err(ReportError::Json(_))
+    ));
 }
