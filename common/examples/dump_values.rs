@@ -14,7 +14,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for bucket in file.read_all()? {
         let name = String::from_utf8_lossy(bucket.name);
         for kv in bucket.entries {
-            let key: String = kv.key.iter().map(|b| if b.is_ascii_alphanumeric() { *b as char } else { '_' }).collect();
+            let key: String =
+                kv.key.iter().map(|b| if b.is_ascii_alphanumeric() { *b as char } else { '_' }).collect();
             std::fs::write(std::path::Path::new(&out).join(format!("{name}-{key}")), kv.value)?;
         }
     }

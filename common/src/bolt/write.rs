@@ -12,7 +12,10 @@
 // The writer indexes only into buffers it sized itself, never by lengths read from input.
 #![allow(clippy::indexing_slicing)]
 
-use super::page::{BRANCH_PAGE, BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, ELEMENT_SIZE, FREELIST_PAGE, LEAF_PAGE, META_PAGE, PAGE_HEADER_SIZE};
+use super::page::{
+    BRANCH_PAGE, BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, ELEMENT_SIZE, FREELIST_PAGE, LEAF_PAGE, META_PAGE,
+    PAGE_HEADER_SIZE,
+};
 
 /// bolt's magic and file-format version.
 const MAGIC: u32 = 0xED0C_DAED;

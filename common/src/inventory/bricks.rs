@@ -65,14 +65,7 @@ pub fn normalize_volume_id(s: &str) -> Option<String> {
         return None;
     }
     let h = hex.to_ascii_lowercase();
-    Some(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
+    Some(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
 }
 
 /// Parses the brick dir listing (see the module docs). An empty listing is valid (no bricks).
@@ -95,9 +88,10 @@ pub fn parse_brick_dirs(text: &str) -> Result<Vec<BrickDirStat>, ParseError> {
                 );
             } else if let Some(v) = last.strip_prefix("volume-id=") {
                 if v != "-" && !v.is_empty() {
-                    volume_id = Some(normalize_volume_id(v).ok_or_else(|| {
-                        ParseError::line(format, no + 1, format!("bad volume-id {v:?}"))
-                    })?);
+                    volume_id =
+                        Some(normalize_volume_id(v).ok_or_else(|| {
+                            ParseError::line(format, no + 1, format!("bad volume-id {v:?}"))
+                        })?);
                 }
             } else {
                 break;
@@ -105,21 +99,13 @@ pub fn parse_brick_dirs(text: &str) -> Result<Vec<BrickDirStat>, ParseError> {
             toks.pop();
         }
         if toks.len() < 3 {
-            return Err(ParseError::line(
-                format,
-                no + 1,
-                "expected '<path> <gid> <mode>'",
-            ));
+            return Err(ParseError::line(format, no + 1, "expected '<path> <gid> <mode>'"));
         }
         let mode_s = toks[toks.len() - 1];
         let gid_s = toks[toks.len() - 2];
         let path = toks[..toks.len() - 2].join(" ");
         if !path.starts_with('/') {
-            return Err(ParseError::line(
-                format,
-                no + 1,
-                format!("path is not absolute: {path:?}"),
-            ));
+            return Err(ParseError::line(format, no + 1, format!("path is not absolute: {path:?}")));
         }
         let gid = gid_s
             .parse::<u32>()
@@ -127,16 +113,8 @@ pub fn parse_brick_dirs(text: &str) -> Result<Vec<BrickDirStat>, ParseError> {
         let mode = u32::from_str_radix(mode_s, 8)
             .ok()
             .filter(|m| *m <= 0o7777)
-            .ok_or_else(|| {
-                ParseError::line(format, no + 1, format!("bad octal mode {mode_s:?}"))
-            })?;
-        out.push(BrickDirStat {
-            path,
-            gid,
-            mode,
-            uid,
-            volume_id,
-        });
+            .ok_or_else(|| ParseError::line(format, no + 1, format!("bad octal mode {mode_s:?}")))?;
+        out.push(BrickDirStat { path, gid, mode, uid, volume_id });
     }
     Ok(out)
 }

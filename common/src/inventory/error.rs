@@ -132,39 +132,22 @@ pub enum ParseError {
     Xml { format: Format, message: String },
     /// A specific line could not be understood (1-based line number).
     #[error("{format}: line {line}: {message}")]
-    Line {
-        format: Format,
-        line: usize,
-        message: String,
-    },
+    Line { format: Format, line: usize, message: String },
     /// A required element/field/section is missing.
     #[error("{format}: missing {what}")]
     Missing { format: Format, what: String },
     /// A value is present but unusable.
     #[error("{format}: invalid {what}: {value:?}")]
-    Invalid {
-        format: Format,
-        what: String,
-        value: String,
-    },
+    Invalid { format: Format, what: String, value: String },
     /// `gluster --xml` reported a failure (`opRet != 0`).
     #[error("{format}: gluster failed (opRet {op_ret}, opErrno {op_errno}): {message}")]
-    GlusterOp {
-        format: Format,
-        op_ret: i32,
-        op_errno: i32,
-        message: String,
-    },
+    GlusterOp { format: Format, op_ret: i32, op_errno: i32, message: String },
     /// gluster printed an error message instead of the expected output (often on stdout).
     #[error("{format}: gluster error: {message}")]
     GlusterCli { format: Format, message: String },
     /// gluster-block returned `"RESULT": "FAIL"`.
     #[error("{format}: gluster-block failed (errCode {err_code}): {message}")]
-    GlusterBlock {
-        format: Format,
-        err_code: i64,
-        message: String,
-    },
+    GlusterBlock { format: Format, err_code: i64, message: String },
 }
 
 impl ParseError {
@@ -187,9 +170,7 @@ impl ParseError {
     /// timeout): the same command may succeed if run again later.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ParseError::GlusterOp {
-                op_errno, message, ..
-            } => {
+            ParseError::GlusterOp { op_errno, message, .. } => {
                 *op_errno == GLUSTER_ERRNO_TRANSACTION_IN_PROGRESS || is_retryable_message(message)
             }
             ParseError::GlusterCli { message, .. } => is_retryable_message(message),
@@ -198,34 +179,19 @@ impl ParseError {
     }
 
     pub(crate) fn line(format: Format, line: usize, message: impl Into<String>) -> Self {
-        ParseError::Line {
-            format,
-            line,
-            message: message.into(),
-        }
+        ParseError::Line { format, line, message: message.into() }
     }
 
     pub(crate) fn missing(format: Format, what: impl Into<String>) -> Self {
-        ParseError::Missing {
-            format,
-            what: what.into(),
-        }
+        ParseError::Missing { format, what: what.into() }
     }
 
-    pub(crate) fn invalid(
-        format: Format,
-        what: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn invalid(format: Format, what: impl Into<String>, value: impl Into<String>) -> Self {
         let mut value: String = value.into();
         if value.chars().count() > 120 {
             value = value.chars().take(120).collect::<String>() + "…";
         }
-        ParseError::Invalid {
-            format,
-            what: what.into(),
-            value,
-        }
+        ParseError::Invalid { format, what: what.into(), value }
     }
 }
 

@@ -200,9 +200,7 @@ impl GlusterVolume {
         if self.disperse_count > 0 {
             self.disperse_count
         } else {
-            self.replica_count
-                .max(1)
-                .saturating_mul(self.stripe_count.max(1))
+            self.replica_count.max(1).saturating_mul(self.stripe_count.max(1))
         }
     }
 
@@ -216,15 +214,8 @@ impl GlusterVolume {
             self.brick_count = u32::try_from(self.bricks.len()).unwrap_or(u32::MAX);
         }
         let group = self.subvolume_size();
-        self.distribute_count = if self.brick_count == 0 {
-            0
-        } else {
-            (self.brick_count / group).max(1)
-        };
-        if self.arbiter_count > 0
-            && self.replica_count > 1
-            && !self.bricks.iter().any(|b| b.arbiter)
-        {
+        self.distribute_count = if self.brick_count == 0 { 0 } else { (self.brick_count / group).max(1) };
+        if self.arbiter_count > 0 && self.replica_count > 1 && !self.bricks.iter().any(|b| b.arbiter) {
             let r = self.replica_count as usize;
             for (i, b) in self.bricks.iter_mut().enumerate() {
                 b.arbiter = i % r == r - 1;

@@ -34,9 +34,7 @@ pub struct BlockVolumeInfo {
 impl BlockVolumeInfo {
     /// heketi's IQN for this block volume (spec §4.8).
     pub fn iqn(&self) -> Option<String> {
-        self.gbid
-            .as_ref()
-            .map(|g| format!("iqn.2016-12.org.gluster-block:{g}"))
+        self.gbid.as_ref().map(|g| format!("iqn.2016-12.org.gluster-block:{g}"))
     }
 }
 
@@ -45,46 +43,28 @@ fn json_obj(text: &str, format: Format) -> Result<serde_json::Map<String, Value>
     if t.is_empty() {
         return Err(ParseError::Empty { format });
     }
-    let v: Value = serde_json::from_str(t).map_err(|e| ParseError::Json {
-        format,
-        message: e.to_string(),
-    })?;
+    let v: Value =
+        serde_json::from_str(t).map_err(|e| ParseError::Json { format, message: e.to_string() })?;
     let Value::Object(obj) = v else {
-        return Err(ParseError::invalid(
-            format,
-            "top level (expected an object)",
-            t,
-        ));
+        return Err(ParseError::invalid(format, "top level (expected an object)", t));
     };
     if obj.get("RESULT").and_then(Value::as_str) == Some("FAIL") {
         let err_code = obj.get("errCode").and_then(Value::as_i64).unwrap_or(-1);
-        let mut message = obj
-            .get("errMsg")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let mut message = obj.get("errMsg").and_then(Value::as_str).unwrap_or("").to_string();
         if message.is_empty() {
             if let Some(failed) = obj.get("FAILED ON").and_then(Value::as_array) {
                 let hosts: Vec<&str> = failed.iter().filter_map(Value::as_str).collect();
                 message = format!("failed on {}", hosts.join(", "));
             }
         }
-        return Err(ParseError::GlusterBlock {
-            format,
-            err_code,
-            message,
-        });
+        return Err(ParseError::GlusterBlock { format, err_code, message });
     }
     Ok(obj)
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
         _ => Vec::new(),
     }
@@ -99,9 +79,7 @@ pub fn parse_gluster_block_info_json(text: &str) -> Result<BlockVolumeInfo, Pars
     let size_text = s("SIZE");
     let size = match &size_text {
         None => None,
-        Some(t) => Some(
-            parse_human_size(t).ok_or_else(|| ParseError::invalid(format, "SIZE", t.clone()))?,
-        ),
+        Some(t) => Some(parse_human_size(t).ok_or_else(|| ParseError::invalid(format, "SIZE", t.clone()))?),
     };
     let ha = match obj.get("HA") {
         None | Some(Value::Null) => None,
@@ -112,14 +90,7 @@ pub fn parse_gluster_block_info_json(text: &str) -> Result<BlockVolumeInfo, Pars
     let resize_failed_on = match obj.get("RESIZE FAILED ON") {
         Some(Value::Object(m)) => m
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string()),
-                )
-            })
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
             .collect(),
         _ => BTreeMap::new(),
     };
@@ -142,11 +113,7 @@ pub fn parse_gluster_block_list_json(text: &str) -> Result<Vec<String>, ParseErr
     let format = Format::GlusterBlockJson;
     let obj = json_obj(text, format)?;
     match obj.get("blocks") {
-        Some(Value::Array(items)) => Ok(items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect()),
+        Some(Value::Array(items)) => Ok(items.iter().filter_map(Value::as_str).map(str::to_string).collect()),
         Some(other) => Err(ParseError::invalid(format, "blocks", other.to_string())),
         None => Err(ParseError::missing(format, "\"blocks\"")),
     }
@@ -165,9 +132,8 @@ pub fn parse_gluster_block_info_text(text: &str) -> Result<BlockVolumeInfo, Pars
         if line.trim().is_empty() {
             continue;
         }
-        let (k, v) = line
-            .split_once(':')
-            .ok_or_else(|| ParseError::line(format, no + 1, "expected 'KEY: value'"))?;
+        let (k, v) =
+            line.split_once(':').ok_or_else(|| ParseError::line(format, no + 1, "expected 'KEY: value'"))?;
         let v = v.trim();
         let opt = || Some(v.to_string()).filter(|s| !s.is_empty());
         match k.trim() {
@@ -176,16 +142,9 @@ pub fn parse_gluster_block_info_text(text: &str) -> Result<BlockVolumeInfo, Pars
             "GBID" => info.gbid = opt(),
             "SIZE" => {
                 info.size_text = opt();
-                info.size = Some(
-                    parse_human_size(v).ok_or_else(|| ParseError::invalid(format, "SIZE", v))?,
-                );
+                info.size = Some(parse_human_size(v).ok_or_else(|| ParseError::invalid(format, "SIZE", v))?);
             }
-            "HA" => {
-                info.ha = Some(
-                    v.parse()
-                        .map_err(|_| ParseError::invalid(format, "HA", v))?,
-                )
-            }
+            "HA" => info.ha = Some(v.parse().map_err(|_| ParseError::invalid(format, "HA", v))?),
             "PASSWORD" => info.password = opt(),
             "EXPORTED NODE(S)" | "BLOCK CONFIG NODE(S)" | "EXPORTED ON" => {
                 info.exported_on = v.split_whitespace().map(str::to_string).collect()

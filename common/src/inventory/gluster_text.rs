@@ -47,10 +47,7 @@ fn parse_brick_layout(s: &str) -> Option<BrickLayout> {
         Some((l, r)) => (l.trim(), parse_u32(r)?),
         None => {
             let n = parse_u32(s)?;
-            return Some(BrickLayout {
-                total: n,
-                factors: vec![Factor::N(n)],
-            });
+            return Some(BrickLayout { total: n, factors: vec![Factor::N(n)] });
         }
     };
     let mut factors = Vec::new();
@@ -74,11 +71,7 @@ fn apply_layout(vol: &mut GlusterVolume, layout: &BrickLayout) {
     vol.brick_count = layout.total;
     let ty = vol.vol_type.clone().unwrap_or(VolumeType::Distribute);
     // drop the leading distribute factor ("N x …") when there is more than one factor
-    let set: &[Factor] = if layout.factors.len() > 1 {
-        &layout.factors[1..]
-    } else {
-        &[]
-    };
+    let set: &[Factor] = if layout.factors.len() > 1 { &layout.factors[1..] } else { &[] };
     match set {
         [] => {}
         [Factor::Sum(a, b)] if ty.is_disperse() => {
@@ -124,10 +117,7 @@ pub fn parse_volume_info_text(text_in: &str) -> Result<Vec<GlusterVolume>, Parse
     let finish = |vols: &mut Vec<GlusterVolume>, layout_seen: bool| -> Result<(), ParseError> {
         if let Some(v) = vols.last_mut() {
             if !layout_seen {
-                return Err(ParseError::missing(
-                    format,
-                    format!("'Number of Bricks' of volume {}", v.name),
-                ));
+                return Err(ParseError::missing(format, format!("'Number of Bricks' of volume {}", v.name)));
             }
             v.finish();
         }
@@ -147,20 +137,14 @@ pub fn parse_volume_info_text(text_in: &str) -> Result<Vec<GlusterVolume>, Parse
             if name.is_empty() {
                 return Err(ParseError::line(format, no + 1, "empty volume name"));
             }
-            vols.push(GlusterVolume {
-                name: name.to_string(),
-                ..Default::default()
-            });
+            vols.push(GlusterVolume { name: name.to_string(), ..Default::default() });
             section = Section::Header;
             layout_seen = false;
             continue;
         }
         let Some(vol) = vols.last_mut() else {
             if let Some(msg) = cli_error(line) {
-                return Err(ParseError::GlusterCli {
-                    format,
-                    message: msg,
-                });
+                return Err(ParseError::GlusterCli { format, message: msg });
             }
             return Err(ParseError::line(format, no + 1, "expected 'Volume Name:'"));
         };
@@ -182,9 +166,8 @@ pub fn parse_volume_info_text(text_in: &str) -> Result<Vec<GlusterVolume>, Parse
             vol.options.insert(key.to_string(), value.to_string());
             continue;
         }
-        let brick_no = key
-            .strip_prefix("Brick")
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        let brick_no =
+            key.strip_prefix("Brick").filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
         if brick_no.is_some() {
             let (spec, arbiter) = match value.strip_suffix("(arbiter)") {
                 Some(s) => (s.trim_end(), true),
@@ -208,8 +191,7 @@ pub fn parse_volume_info_text(text_in: &str) -> Result<Vec<GlusterVolume>, Parse
             "Status" => vol.status = Some(VolumeState::from(value)),
             "Snapshot Count" => {
                 vol.snapshot_count = Some(
-                    parse_u32(value)
-                        .ok_or_else(|| ParseError::line(format, no + 1, "bad Snapshot Count"))?,
+                    parse_u32(value).ok_or_else(|| ParseError::line(format, no + 1, "bad Snapshot Count"))?,
                 )
             }
             "Transport-type" => vol.transport = Some(Transport::from(value)),
@@ -249,34 +231,21 @@ pub fn parse_peer_status_text(text_in: &str) -> Result<Vec<Peer>, ParseError> {
         }
         if let Some(n) = line.strip_prefix("Number of Peers:") {
             declared = Some(
-                n.trim()
-                    .parse()
-                    .map_err(|_| ParseError::line(format, no + 1, "bad 'Number of Peers'"))?,
+                n.trim().parse().map_err(|_| ParseError::line(format, no + 1, "bad 'Number of Peers'"))?,
             );
             continue;
         }
         if let Some(h) = line.strip_prefix("Hostname:") {
             other_names = false;
             let h = h.trim().to_string();
-            peers.push(Peer {
-                hostname: h.clone(),
-                hostnames: vec![h],
-                ..Default::default()
-            });
+            peers.push(Peer { hostname: h.clone(), hostnames: vec![h], ..Default::default() });
             continue;
         }
         let Some(peer) = peers.last_mut() else {
             if let Some(msg) = cli_error(line) {
-                return Err(ParseError::GlusterCli {
-                    format,
-                    message: msg,
-                });
+                return Err(ParseError::GlusterCli { format, message: msg });
             }
-            return Err(ParseError::line(
-                format,
-                no + 1,
-                "expected 'Number of Peers:' or 'Hostname:'",
-            ));
+            return Err(ParseError::line(format, no + 1, "expected 'Number of Peers:' or 'Hostname:'"));
         };
         if let Some(u) = line.strip_prefix("Uuid:") {
             peer.uuid = u.trim().to_string();
@@ -299,26 +268,16 @@ pub fn parse_peer_status_text(text_in: &str) -> Result<Vec<Peer>, ParseError> {
                 peer.hostnames.push(line.to_string());
             }
         } else if let Some(msg) = cli_error(line) {
-            return Err(ParseError::GlusterCli {
-                format,
-                message: msg,
-            });
+            return Err(ParseError::GlusterCli { format, message: msg });
         } else {
-            return Err(ParseError::line(
-                format,
-                no + 1,
-                format!("unexpected line {line:?}"),
-            ));
+            return Err(ParseError::line(format, no + 1, format!("unexpected line {line:?}")));
         }
     }
     if declared.is_none() && peers.is_empty() {
         return Err(ParseError::missing(format, "'Number of Peers:'"));
     }
     if let Some(p) = peers.iter().find(|p| p.uuid.is_empty()) {
-        return Err(ParseError::missing(
-            format,
-            format!("Uuid of peer {}", p.hostname),
-        ));
+        return Err(ParseError::missing(format, format!("Uuid of peer {}", p.hostname)));
     }
     if let Some(n) = declared {
         if n != peers.len() {
@@ -346,10 +305,7 @@ pub fn parse_pool_list_text(text_in: &str) -> Result<Vec<Peer>, ParseError> {
     let head: Vec<&str> = header.split_whitespace().collect();
     if head != ["UUID", "Hostname", "State"] {
         if let Some(msg) = cli_error(header) {
-            return Err(ParseError::GlusterCli {
-                format,
-                message: msg,
-            });
+            return Err(ParseError::GlusterCli { format, message: msg });
         }
         return Err(ParseError::missing(format, "'UUID Hostname State' heading"));
     }
@@ -362,13 +318,7 @@ pub fn parse_pool_list_text(text_in: &str) -> Result<Vec<Peer>, ParseError> {
         let connected = match *state {
             "Connected" => Some(true),
             "Disconnected" => Some(false),
-            other => {
-                return Err(ParseError::line(
-                    format,
-                    no + 1,
-                    format!("unknown state {other:?}"),
-                ))
-            }
+            other => return Err(ParseError::line(format, no + 1, format!("unknown state {other:?}"))),
         };
         out.push(Peer {
             uuid: uuid.to_string(),
@@ -392,10 +342,7 @@ mod tests {
         assert_eq!(l.total, 6);
         assert_eq!(l.factors, vec![Factor::N(2), Factor::Sum(2, 1)]);
         assert_eq!(parse_brick_layout("3").unwrap().total, 3);
-        assert_eq!(
-            parse_brick_layout("1 x 2 x 2 = 4").unwrap().factors.len(),
-            3
-        );
+        assert_eq!(parse_brick_layout("1 x 2 x 2 = 4").unwrap().factors.len(), 3);
         for bad in ["", "x", "1 x = 3", "(2 + ) = 3", "a x 3 = 3", "1 x 3 ="] {
             assert_eq!(parse_brick_layout(bad), None, "{bad:?}");
         }

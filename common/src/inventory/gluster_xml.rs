@@ -13,29 +13,23 @@ use roxmltree::{Document, Node};
 
 use super::error::{Format, ParseError};
 use super::gluster::{
-    BrickStatus, DaemonStatus, GlusterBrick, GlusterVolume, Peer, Transport, VolumeState,
-    VolumeStatusReport, VolumeType,
+    BrickStatus, DaemonStatus, GlusterBrick, GlusterVolume, Peer, Transport, VolumeState, VolumeStatusReport,
+    VolumeType,
 };
 use super::text::{clean, split_host_path};
 
 fn child<'a, 'i>(n: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    n.children()
-        .find(|c| c.is_element() && c.tag_name().name() == name)
+    n.children().find(|c| c.is_element() && c.tag_name().name() == name)
 }
 
 fn children<'a, 'i: 'a>(n: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
-    n.children()
-        .filter(move |c| c.is_element() && c.tag_name().name() == name)
+    n.children().filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
 /// Trimmed text of a child element; `None` when absent, empty or gluster's `(null)`/`N/A`.
 fn text(n: Node<'_, '_>, name: &str) -> Option<String> {
     let c = child(n, name)?;
-    let t: String = c
-        .children()
-        .filter(|x| x.is_text())
-        .filter_map(|x| x.text())
-        .collect::<String>();
+    let t: String = c.children().filter(|x| x.is_text()).filter_map(|x| x.text()).collect::<String>();
     let t = t.trim();
     if t.is_empty() || t == "(null)" || t == "N/A" {
         None
@@ -51,10 +45,7 @@ fn number<T: std::str::FromStr>(
 ) -> Result<Option<T>, ParseError> {
     match text(n, name) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<T>()
-            .map(Some)
-            .map_err(|_| ParseError::invalid(format, format!("<{name}>"), v)),
+        Some(v) => v.parse::<T>().map(Some).map_err(|_| ParseError::invalid(format, format!("<{name}>"), v)),
     }
 }
 
@@ -66,25 +57,16 @@ fn cli_output(text_in: &str, format: Format) -> Result<Document<'_>, ParseError>
     }
     if !t.starts_with('<') {
         // gluster printed an error message instead of XML
-        let message = t
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let message =
+            t.lines().map(str::trim).filter(|l| !l.is_empty()).take(3).collect::<Vec<_>>().join(" ");
         return Err(ParseError::GlusterCli { format, message });
     }
-    let doc = Document::parse(t).map_err(|e| ParseError::Xml {
-        format,
-        message: e.to_string(),
-    })?;
+    let doc = Document::parse(t).map_err(|e| ParseError::Xml { format, message: e.to_string() })?;
     let root = doc.root_element();
     if root.tag_name().name() != "cliOutput" {
         return Err(ParseError::missing(format, "<cliOutput> root element"));
     }
-    let op_ret: i32 =
-        number(root, "opRet", format)?.ok_or_else(|| ParseError::missing(format, "<opRet>"))?;
+    let op_ret: i32 = number(root, "opRet", format)?.ok_or_else(|| ParseError::missing(format, "<opRet>"))?;
     let op_errno: i32 = number(root, "opErrno", format)?.unwrap_or(0);
     if op_ret != 0 {
         return Err(ParseError::GlusterOp {
@@ -95,10 +77,7 @@ fn cli_output(text_in: &str, format: Format) -> Result<Document<'_>, ParseError>
         });
     }
     if op_errno != 0 {
-        tracing::debug!(
-            op_errno,
-            "gluster xml: opRet 0 with non-zero opErrno (success)"
-        );
+        tracing::debug!(op_errno, "gluster xml: opRet 0 with non-zero opErrno (success)");
     }
     Ok(doc)
 }
@@ -115,12 +94,7 @@ fn brick_from_xml(b: Node<'_, '_>, format: Format) -> Result<GlusterBrick, Parse
         .ok_or_else(|| ParseError::invalid(format, "brick (host:/path)", full.clone()))?;
     let host_uuid = text(b, "hostUuid").or_else(|| b.attribute("uuid").map(str::to_string));
     let arbiter = text(b, "isArbiter").is_some_and(|v| v == "1");
-    Ok(GlusterBrick {
-        host: host.to_string(),
-        path: path.to_string(),
-        host_uuid,
-        arbiter,
-    })
+    Ok(GlusterBrick { host: host.to_string(), path: path.to_string(), host_uuid, arbiter })
 }
 
 fn volume_from_xml(v: Node<'_, '_>, format: Format) -> Result<GlusterVolume, ParseError> {
@@ -136,19 +110,15 @@ fn volume_from_xml(v: Node<'_, '_>, format: Format) -> Result<GlusterVolume, Par
     let mut bricks = Vec::new();
     if let Some(bs) = child(v, "bricks") {
         // tier volumes nest hot/cold brick lists: take every <brick> below <bricks>
-        for b in bs
-            .descendants()
-            .filter(|d| d.is_element() && d.tag_name().name() == "brick")
-        {
+        for b in bs.descendants().filter(|d| d.is_element() && d.tag_name().name() == "brick") {
             bricks.push(brick_from_xml(b, format)?);
         }
     }
     let mut options = std::collections::BTreeMap::new();
     if let Some(opts) = child(v, "options") {
         for o in children(opts, "option") {
-            let key = text(o, "name").ok_or_else(|| {
-                ParseError::missing(format, format!("option <name> in volume {name}"))
-            })?;
+            let key = text(o, "name")
+                .ok_or_else(|| ParseError::missing(format, format!("option <name> in volume {name}")))?;
             let value = child(o, "value")
                 .map(|c| c.children().filter_map(|x| x.text()).collect::<String>())
                 .unwrap_or_default();
@@ -180,22 +150,20 @@ fn volume_from_xml(v: Node<'_, '_>, format: Format) -> Result<GlusterVolume, Par
 pub fn parse_volume_info_xml(text_in: &str) -> Result<Vec<GlusterVolume>, ParseError> {
     let format = Format::GlusterVolumeInfoXml;
     let doc = cli_output(text_in, format)?;
-    let info = child(doc.root_element(), "volInfo")
-        .ok_or_else(|| ParseError::missing(format, "<volInfo>"))?;
+    let info =
+        child(doc.root_element(), "volInfo").ok_or_else(|| ParseError::missing(format, "<volInfo>"))?;
     let Some(volumes) = child(info, "volumes") else {
         return Ok(Vec::new());
     };
-    children(volumes, "volume")
-        .map(|v| volume_from_xml(v, format))
-        .collect()
+    children(volumes, "volume").map(|v| volume_from_xml(v, format)).collect()
 }
 
 /// `gluster volume list --xml` → names.
 pub fn parse_volume_list_xml(text_in: &str) -> Result<Vec<String>, ParseError> {
     let format = Format::GlusterVolumeListXml;
     let doc = cli_output(text_in, format)?;
-    let list = child(doc.root_element(), "volList")
-        .ok_or_else(|| ParseError::missing(format, "<volList>"))?;
+    let list =
+        child(doc.root_element(), "volList").ok_or_else(|| ParseError::missing(format, "<volList>"))?;
     Ok(children(list, "volume")
         .filter_map(|v| v.text().map(|t| t.trim().to_string()))
         .filter(|t| !t.is_empty())
@@ -218,11 +186,8 @@ fn peer_from_xml(p: Node<'_, '_>, format: Format) -> Result<Peer, ParseError> {
     if !hostname.is_empty() && !hostnames.contains(&hostname) {
         hostnames.insert(0, hostname.clone());
     }
-    let hostname = if hostname.is_empty() {
-        hostnames.first().cloned().unwrap_or_default()
-    } else {
-        hostname
-    };
+    let hostname =
+        if hostname.is_empty() { hostnames.first().cloned().unwrap_or_default() } else { hostname };
     Ok(Peer {
         uuid,
         hostname,
@@ -235,11 +200,9 @@ fn peer_from_xml(p: Node<'_, '_>, format: Format) -> Result<Peer, ParseError> {
 
 fn peers(text_in: &str, format: Format) -> Result<Vec<Peer>, ParseError> {
     let doc = cli_output(text_in, format)?;
-    let ps = child(doc.root_element(), "peerStatus")
-        .ok_or_else(|| ParseError::missing(format, "<peerStatus>"))?;
-    children(ps, "peer")
-        .map(|p| peer_from_xml(p, format))
-        .collect()
+    let ps =
+        child(doc.root_element(), "peerStatus").ok_or_else(|| ParseError::missing(format, "<peerStatus>"))?;
+    children(ps, "peer").map(|p| peer_from_xml(p, format)).collect()
 }
 
 /// `gluster peer status --xml` → the other peers (the local node is not listed).
@@ -253,29 +216,22 @@ pub fn parse_pool_list_xml(text_in: &str) -> Result<Vec<Peer>, ParseError> {
 }
 
 fn positive_u32(n: Node<'_, '_>, name: &str) -> Option<u32> {
-    text(n, name)?
-        .parse::<i64>()
-        .ok()
-        .filter(|v| *v > 0)
-        .and_then(|v| u32::try_from(v).ok())
+    text(n, name)?.parse::<i64>().ok().filter(|v| *v > 0).and_then(|v| u32::try_from(v).ok())
 }
 
 /// `gluster volume status [all|<vol>] [detail] --xml` → per volume, bricks and daemons.
 pub fn parse_volume_status_xml(text_in: &str) -> Result<Vec<VolumeStatusReport>, ParseError> {
     let format = Format::GlusterVolumeStatusXml;
     let doc = cli_output(text_in, format)?;
-    let st = child(doc.root_element(), "volStatus")
-        .ok_or_else(|| ParseError::missing(format, "<volStatus>"))?;
+    let st =
+        child(doc.root_element(), "volStatus").ok_or_else(|| ParseError::missing(format, "<volStatus>"))?;
     let Some(volumes) = child(st, "volumes") else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for v in children(volumes, "volume") {
         let name = text(v, "volName").ok_or_else(|| ParseError::missing(format, "<volName>"))?;
-        let mut report = VolumeStatusReport {
-            volume: name,
-            ..Default::default()
-        };
+        let mut report = VolumeStatusReport { volume: name, ..Default::default() };
         for n in children(v, "node") {
             let host = text(n, "hostname").unwrap_or_default();
             let path = text(n, "path").unwrap_or_default();
@@ -289,9 +245,7 @@ pub fn parse_volume_status_xml(text_in: &str) -> Result<Vec<VolumeStatusReport>,
                     path,
                     peer_id,
                     online,
-                    port: ports
-                        .and_then(|p| positive_u32(p, "tcp"))
-                        .or_else(|| positive_u32(n, "port")),
+                    port: ports.and_then(|p| positive_u32(p, "tcp")).or_else(|| positive_u32(n, "port")),
                     rdma_port: ports.and_then(|p| positive_u32(p, "rdma")),
                     pid,
                     size_total: number(n, "sizeTotal", format)?,
@@ -304,13 +258,7 @@ pub fn parse_volume_status_xml(text_in: &str) -> Result<Vec<VolumeStatusReport>,
                     inodes_free: number(n, "inodesFree", format)?,
                 });
             } else {
-                report.daemons.push(DaemonStatus {
-                    name: host,
-                    host: path,
-                    peer_id,
-                    online,
-                    pid,
-                });
+                report.daemons.push(DaemonStatus { name: host, host: path, peer_id, online, pid });
             }
         }
         out.push(report);

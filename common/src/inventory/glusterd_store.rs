@@ -32,9 +32,8 @@ fn key_values(text: &str, format: Format) -> Result<Vec<(String, String)>, Parse
         if l.trim().is_empty() {
             continue;
         }
-        let (k, v) = l
-            .split_once('=')
-            .ok_or_else(|| ParseError::line(format, no + 1, "expected key=value"))?;
+        let (k, v) =
+            l.split_once('=').ok_or_else(|| ParseError::line(format, no + 1, "expected key=value"))?;
         let k = k.trim();
         if k.is_empty() || k.contains(char::is_whitespace) {
             return Err(ParseError::line(format, no + 1, format!("bad key {k:?}")));
@@ -51,10 +50,7 @@ fn num<T: std::str::FromStr>(
 ) -> Result<Option<T>, ParseError> {
     match kv.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<T>()
-            .map(Some)
-            .map_err(|_| ParseError::invalid(format, key, v)),
+        Some(v) => v.parse::<T>().map(Some).map_err(|_| ParseError::invalid(format, key, v)),
     }
 }
 
@@ -197,11 +193,7 @@ impl GlusterdVolInfo {
         let disperse = self.disperse_count.unwrap_or(0);
         let stripe = self.stripe_count.unwrap_or(1).max(1);
         let arbiter_count = self.arbiter_count.unwrap_or(0);
-        let group = if disperse > 0 {
-            disperse
-        } else {
-            replica.saturating_mul(stripe)
-        };
+        let group = if disperse > 0 { disperse } else { replica.saturating_mul(stripe) };
         let distributed = self.brick_count > group;
         let base = VolumeType::from_code(self.type_code);
         let vol_type = match (&base, distributed) {
@@ -221,9 +213,7 @@ impl GlusterdVolInfo {
                     .find(|f| f.hostname == b.host && f.path.replace('/', "-") == b.encoded_path);
                 GlusterBrick {
                     host: b.host.clone(),
-                    path: file
-                        .map(|f| f.path.clone())
-                        .unwrap_or_else(|| b.path.clone()),
+                    path: file.map(|f| f.path.clone()).unwrap_or_else(|| b.path.clone()),
                     host_uuid: file.and_then(|f| f.uuid.clone()),
                     arbiter: false,
                 }
@@ -276,20 +266,13 @@ pub struct GlusterdBrickInfo {
 pub fn parse_glusterd_brickinfo(text: &str) -> Result<GlusterdBrickInfo, ParseError> {
     let format = Format::GlusterdBrickInfo;
     let mut kv: BTreeMap<String, String> = key_values(text, format)?.into_iter().collect();
-    let mut take = |k: &str| {
-        kv.remove(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let mut take = |k: &str| kv.remove(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let hostname = take("hostname").ok_or_else(|| ParseError::missing(format, "hostname="))?;
     let path = take("path").ok_or_else(|| ParseError::missing(format, "path="))?;
     let parse_port = |v: Option<String>, key: &str| -> Result<Option<u32>, ParseError> {
         match v {
             None => Ok(None),
-            Some(s) => s
-                .parse::<u32>()
-                .map(Some)
-                .map_err(|_| ParseError::invalid(format, key, s)),
+            Some(s) => s.parse::<u32>().map(Some).map_err(|_| ParseError::invalid(format, key, s)),
         }
     };
     let uuid = take("uuid");
@@ -333,22 +316,15 @@ pub fn parse_glusterd_peer(text: &str) -> Result<Peer, ParseError> {
         if k == "uuid" {
             uuid = Some(v);
         } else if k == "state" {
-            state = Some(
-                v.parse::<u32>()
-                    .map_err(|_| ParseError::invalid(format, "state", v.clone()))?,
-            );
+            state = Some(v.parse::<u32>().map_err(|_| ParseError::invalid(format, "state", v.clone()))?);
         } else if let Some(n) = k.strip_prefix("hostname") {
-            let idx = n
-                .parse::<u32>()
-                .map_err(|_| ParseError::invalid(format, "hostname key", k.clone()))?;
+            let idx = n.parse::<u32>().map_err(|_| ParseError::invalid(format, "hostname key", k.clone()))?;
             if !v.is_empty() {
                 names.push((idx, v));
             }
         }
     }
-    let uuid = uuid
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| ParseError::missing(format, "uuid="))?;
+    let uuid = uuid.filter(|u| !u.is_empty()).ok_or_else(|| ParseError::missing(format, "uuid="))?;
     names.sort_by_key(|(i, _)| *i);
     let hostnames: Vec<String> = names.into_iter().map(|(_, n)| n).collect();
     Ok(Peer {
@@ -376,10 +352,7 @@ fn peer_state_str(code: u32) -> String {
         "Connected to Peer",
         "Peer is connected and Accepted",
     ];
-    NAMES
-        .get(code as usize)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| format!("state {code}"))
+    NAMES.get(code as usize).map(|s| s.to_string()).unwrap_or_else(|| format!("state {code}"))
 }
 
 /// `/var/lib/glusterd/glusterd.info`.
@@ -403,15 +376,9 @@ pub fn parse_glusterd_info(text: &str) -> Result<GlusterdInfo, ParseError> {
         .ok_or_else(|| ParseError::missing(format, "UUID="))?;
     let operating_version = match kv.remove("operating-version") {
         None => None,
-        Some(v) => Some(
-            v.trim()
-                .parse::<u32>()
-                .map_err(|_| ParseError::invalid(format, "operating-version", v))?,
-        ),
+        Some(v) => {
+            Some(v.trim().parse::<u32>().map_err(|_| ParseError::invalid(format, "operating-version", v))?)
+        }
     };
-    Ok(GlusterdInfo {
-        uuid,
-        operating_version,
-        other: kv,
-    })
+    Ok(GlusterdInfo { uuid, operating_version, other: kv })
 }

@@ -114,11 +114,7 @@ impl Collector {
         let links: Vec<(String, String)> = self
             .devices
             .iter()
-            .flat_map(|d| {
-                d.parents
-                    .iter()
-                    .map(move |p| (p.clone(), d.id().to_string()))
-            })
+            .flat_map(|d| d.parents.iter().map(move |p| (p.clone(), d.id().to_string())))
             .collect();
         for (parent, child) in links {
             if let Some(i) = ids.iter().position(|id| *id == parent) {
@@ -160,9 +156,9 @@ fn json_size(v: Option<&Value>, format: Format) -> Result<Option<ByteSize>, Pars
             .map(|b| Some(ByteSize::exact(b)))
             .ok_or_else(|| ParseError::invalid(format, "size", n.to_string())),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => parse_human_size(s)
-            .map(Some)
-            .ok_or_else(|| ParseError::invalid(format, "size", s.clone())),
+        Some(Value::String(s)) => {
+            parse_human_size(s).map(Some).ok_or_else(|| ParseError::invalid(format, "size", s.clone()))
+        }
         Some(other) => Err(ParseError::invalid(format, "size", other.to_string())),
     }
 }
@@ -180,19 +176,14 @@ fn split_dm_suffix(name: &str) -> (String, Option<String>) {
     (n.to_string(), None)
 }
 
-fn device_from_json(
-    obj: &serde_json::Map<String, Value>,
-    format: Format,
-) -> Result<BlockDevice, ParseError> {
+fn device_from_json(obj: &serde_json::Map<String, Value>, format: Format) -> Result<BlockDevice, ParseError> {
     let (name, suffix_kname) = match json_str(obj.get("name")) {
         Some(n) => split_dm_suffix(&n),
         None => (String::new(), None),
     };
     let kname = json_str(obj.get("kname")).or(suffix_kname);
     let name = if name.is_empty() {
-        kname
-            .clone()
-            .ok_or_else(|| ParseError::missing(format, "device name/kname"))?
+        kname.clone().ok_or_else(|| ParseError::missing(format, "device name/kname"))?
     } else {
         name
     };
@@ -257,10 +248,8 @@ pub fn parse_lsblk_json(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
     if t.is_empty() {
         return Err(ParseError::Empty { format });
     }
-    let root: Value = serde_json::from_str(t).map_err(|e| ParseError::Json {
-        format,
-        message: e.to_string(),
-    })?;
+    let root: Value =
+        serde_json::from_str(t).map_err(|e| ParseError::Json { format, message: e.to_string() })?;
     let items = root
         .get("blockdevices")
         .and_then(Value::as_array)
@@ -337,17 +326,13 @@ pub fn parse_lsblk_pairs(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
         };
         let kname = get("KNAME").or(suffix_kname);
         let name = if name.is_empty() {
-            kname
-                .clone()
-                .ok_or_else(|| ParseError::line(format, no + 1, "neither NAME nor KNAME"))?
+            kname.clone().ok_or_else(|| ParseError::line(format, no + 1, "neither NAME nor KNAME"))?
         } else {
             name
         };
         let size = match get("SIZE") {
             None => None,
-            Some(s) => {
-                Some(parse_human_size(&s).ok_or_else(|| ParseError::invalid(format, "SIZE", s))?)
-            }
+            Some(s) => Some(parse_human_size(&s).ok_or_else(|| ParseError::invalid(format, "SIZE", s))?),
         };
         let flag = |k: &str| {
             get(k).and_then(|v| match v.as_str() {
@@ -423,10 +408,8 @@ fn strip_tree(name_field: &str) -> (usize, &str) {
         {
             return (depth + 1, r);
         }
-        if let Some(r) = rest
-            .strip_prefix("│ ")
-            .or_else(|| rest.strip_prefix("| "))
-            .or_else(|| rest.strip_prefix("  "))
+        if let Some(r) =
+            rest.strip_prefix("│ ").or_else(|| rest.strip_prefix("| ")).or_else(|| rest.strip_prefix("  "))
         {
             depth += 1;
             rest = r;
@@ -447,14 +430,9 @@ pub fn parse_lsblk_tree(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
         return Err(ParseError::Empty { format });
     }
     let mut lines = t.lines().enumerate();
-    let (_, header) = lines
-        .by_ref()
-        .find(|(_, l)| !l.trim().is_empty())
-        .ok_or(ParseError::Empty { format })?;
-    let columns: Vec<String> = header
-        .split_whitespace()
-        .map(str::to_ascii_uppercase)
-        .collect();
+    let (_, header) =
+        lines.by_ref().find(|(_, l)| !l.trim().is_empty()).ok_or(ParseError::Empty { format })?;
+    let columns: Vec<String> = header.split_whitespace().map(str::to_ascii_uppercase).collect();
     if columns.first().map(String::as_str) != Some("NAME") || columns.len() < 2 {
         return Err(ParseError::missing(format, "NAME heading"));
     }
@@ -499,10 +477,7 @@ pub fn parse_lsblk_tree(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
         // RHEL 6: "name (dm-N)"
         let mut name = toks.remove(0).to_string();
         let mut suffix_kname = None;
-        if let Some(k) = toks
-            .first()
-            .and_then(|t| t.strip_prefix('(').and_then(|r| r.strip_suffix(')')))
-        {
+        if let Some(k) = toks.first().and_then(|t| t.strip_prefix('(').and_then(|r| r.strip_suffix(')'))) {
             suffix_kname = Some(k.to_string());
             toks.remove(0);
         }
@@ -527,15 +502,10 @@ pub fn parse_lsblk_tree(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
         let get = |k: &str| vals.get(k).filter(|v| !v.is_empty()).cloned();
         let maj_min = get("MAJ:MIN");
         if let Some(mm) = &maj_min {
-            let ok = mm
-                .split_once(':')
-                .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());
+            let ok =
+                mm.split_once(':').is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok());
             if !ok {
-                return Err(ParseError::line(
-                    format,
-                    no + 1,
-                    format!("bad MAJ:MIN {mm:?}"),
-                ));
+                return Err(ParseError::line(format, no + 1, format!("bad MAJ:MIN {mm:?}")));
             }
         }
         let size = match get("SIZE") {
@@ -580,17 +550,9 @@ pub fn parse_lsblk_tree(text: &str) -> Result<Vec<BlockDevice>, ParseError> {
             children: Vec::new(),
         };
         stack.truncate(depth);
-        let parent = if depth == 0 {
-            None
-        } else {
-            stack.last().cloned()
-        };
+        let parent = if depth == 0 { None } else { stack.last().cloned() };
         if depth > 0 && parent.is_none() {
-            return Err(ParseError::line(
-                format,
-                no + 1,
-                "child row without a parent",
-            ));
+            return Err(ParseError::line(format, no + 1, "child row without a parent"));
         }
         let id = c.add(dev, parent.as_deref());
         stack.push(id);

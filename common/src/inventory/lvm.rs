@@ -93,10 +93,7 @@ impl LvRole {
     pub fn is_internal(self) -> bool {
         matches!(
             self,
-            LvRole::ThinPoolData
-                | LvRole::ThinPoolMetadata
-                | LvRole::PoolMetadataSpare
-                | LvRole::Internal
+            LvRole::ThinPoolData | LvRole::ThinPoolMetadata | LvRole::PoolMetadataSpare | LvRole::Internal
         )
     }
 }
@@ -200,20 +197,13 @@ impl LvmReport {
                 }
             }
         }
-        let sizes: BTreeMap<(String, String), ByteSize> = self
-            .lvs
-            .iter()
-            .filter_map(|lv| Some(((lv.vg.clone(), lv.name.clone()), lv.size?)))
-            .collect();
+        let sizes: BTreeMap<(String, String), ByteSize> =
+            self.lvs.iter().filter_map(|lv| Some(((lv.vg.clone(), lv.name.clone()), lv.size?))).collect();
         for lv in &mut self.lvs {
             if lv.role != LvRole::ThinPool {
                 continue;
             }
-            let sub = |suffix: &str| {
-                sizes
-                    .get(&(lv.vg.clone(), format!("{}{suffix}", lv.name)))
-                    .copied()
-            };
+            let sub = |suffix: &str| sizes.get(&(lv.vg.clone(), format!("{}{suffix}", lv.name))).copied();
             if lv.metadata_size.is_none() {
                 lv.metadata_size = sub("_tmeta");
             }
@@ -274,9 +264,7 @@ impl Row<'_> {
     fn count(&self, key: &str) -> Result<Option<u64>, ParseError> {
         match self.s(key) {
             None => Ok(None),
-            Some(v) => parse_u64(&v)
-                .map(Some)
-                .ok_or_else(|| ParseError::invalid(self.format, key, v)),
+            Some(v) => parse_u64(&v).map(Some).ok_or_else(|| ParseError::invalid(self.format, key, v)),
         }
     }
 
@@ -307,9 +295,7 @@ fn strip_brackets(s: &str) -> (&str, bool) {
 }
 
 fn vg_from_row(r: &Row<'_>) -> Result<VolumeGroup, ParseError> {
-    let name = r
-        .s("vg_name")
-        .ok_or_else(|| ParseError::missing(r.format, "vg_name in a vg row"))?;
+    let name = r.s("vg_name").ok_or_else(|| ParseError::missing(r.format, "vg_name in a vg row"))?;
     Ok(VolumeGroup {
         name,
         uuid: r.s("vg_uuid"),
@@ -330,9 +316,7 @@ fn vg_from_row(r: &Row<'_>) -> Result<VolumeGroup, ParseError> {
 }
 
 fn pv_from_row(r: &Row<'_>) -> Result<PhysicalVolume, ParseError> {
-    let name = r
-        .s("pv_name")
-        .ok_or_else(|| ParseError::missing(r.format, "pv_name in a pv row"))?;
+    let name = r.s("pv_name").ok_or_else(|| ParseError::missing(r.format, "pv_name in a pv row"))?;
     Ok(PhysicalVolume {
         name,
         vg: r.s("vg_name"),
@@ -347,16 +331,11 @@ fn pv_from_row(r: &Row<'_>) -> Result<PhysicalVolume, ParseError> {
 }
 
 fn lv_from_row(r: &Row<'_>) -> Result<LogicalVolume, ParseError> {
-    let raw_name = r
-        .s("lv_name")
-        .ok_or_else(|| ParseError::missing(r.format, "lv_name in an lv row"))?;
+    let raw_name = r.s("lv_name").ok_or_else(|| ParseError::missing(r.format, "lv_name in an lv row"))?;
     let (name, hidden) = strip_brackets(&raw_name);
     let vg = r
         .s("vg_name")
-        .or_else(|| {
-            r.s("lv_full_name")
-                .and_then(|f| f.split_once('/').map(|(vg, _)| vg.to_string()))
-        })
+        .or_else(|| r.s("lv_full_name").and_then(|f| f.split_once('/').map(|(vg, _)| vg.to_string())))
         .unwrap_or_default();
     let mut lv = LogicalVolume {
         name: name.to_string(),
@@ -387,10 +366,7 @@ fn lv_from_row(r: &Row<'_>) -> Result<LogicalVolume, ParseError> {
 /// (when reported) and the first `lv_attr` character decide the rest.
 pub fn classify_lv(lv: &LogicalVolume) -> LvRole {
     let name = lv.name.as_str();
-    if let Some(n) = name
-        .strip_prefix("lvol")
-        .and_then(|r| r.strip_suffix("_pmspare"))
-    {
+    if let Some(n) = name.strip_prefix("lvol").and_then(|r| r.strip_suffix("_pmspare")) {
         if n.chars().all(|c| c.is_ascii_digit()) {
             return LvRole::PoolMetadataSpare;
         }
@@ -405,8 +381,8 @@ pub fn classify_lv(lv: &LogicalVolume) -> LvRole {
         return LvRole::ThinPoolMetadata;
     }
     const INTERNAL_MARKERS: &[&str] = &[
-        "_rimage_", "_rmeta_", "_mimage_", "_mlog", "_cdata", "_cmeta", "_corig", "_vorigin",
-        "_vdata", "_iorig", "_imeta", "_cvol", "_wcorig",
+        "_rimage_", "_rmeta_", "_mimage_", "_mlog", "_cdata", "_cmeta", "_corig", "_vorigin", "_vdata",
+        "_iorig", "_imeta", "_cvol", "_wcorig",
     ];
     if INTERNAL_MARKERS.iter().any(|m| name.contains(m)) {
         return LvRole::Internal;
@@ -466,11 +442,7 @@ fn push_row(
     if fields.values().all(|v| v.trim().is_empty()) {
         return Ok(()); // `{}` placeholders of lvm fullreport
     }
-    let r = Row {
-        f: fields,
-        unit,
-        format,
-    };
+    let r = Row { f: fields, unit, format };
     match kind {
         LvmKind::Vg => report.vgs.push(vg_from_row(&r)?),
         LvmKind::Pv => report.pvs.push(pv_from_row(&r)?),
@@ -573,10 +545,7 @@ fn parse_json_value(text: &str, format: Format) -> Result<(Value, Vec<String>), 
                     }
                     Ok((v, noise))
                 }
-                Err(_) => Err(ParseError::Json {
-                    format,
-                    message: first.to_string(),
-                }),
+                Err(_) => Err(ParseError::Json { format, message: first.to_string() }),
             }
         }
     }
@@ -593,50 +562,36 @@ pub fn parse_lvm_json_with_unit(text: &str, unit: LvmUnit) -> Result<LvmReport, 
     parse_lvm_json_sections(text, unit).map(|(r, _)| r)
 }
 
-fn parse_lvm_json_sections(
-    text: &str,
-    unit: LvmUnit,
-) -> Result<(LvmReport, Vec<LvmKind>), ParseError> {
+fn parse_lvm_json_sections(text: &str, unit: LvmUnit) -> Result<(LvmReport, Vec<LvmKind>), ParseError> {
     let format = Format::LvmJson;
     let (root, noise) = parse_json_value(text, format)?;
-    let obj = root.as_object().ok_or_else(|| {
-        ParseError::invalid(format, "top level (expected an object)", short(&root))
-    })?;
+    let obj = root
+        .as_object()
+        .ok_or_else(|| ParseError::invalid(format, "top level (expected an object)", short(&root)))?;
     let reports = obj
         .get("report")
         .and_then(Value::as_array)
         .ok_or_else(|| ParseError::missing(format, "\"report\" array"))?;
-    let mut report = LvmReport {
-        warnings: noise,
-        ..LvmReport::default()
-    };
+    let mut report = LvmReport { warnings: noise, ..LvmReport::default() };
     let mut seen = Vec::new();
     for entry in reports {
         let Some(entry) = entry.as_object() else {
             return Err(ParseError::invalid(format, "report entry", short(entry)));
         };
-        for (section, kind) in [
-            ("vg", LvmKind::Vg),
-            ("pv", LvmKind::Pv),
-            ("lv", LvmKind::Lv),
-        ] {
+        for (section, kind) in [("vg", LvmKind::Vg), ("pv", LvmKind::Pv), ("lv", LvmKind::Lv)] {
             let Some(rows) = entry.get(section) else {
                 continue;
             };
-            let rows = rows
-                .as_array()
-                .ok_or_else(|| ParseError::invalid(format, section, short(rows)))?;
+            let rows = rows.as_array().ok_or_else(|| ParseError::invalid(format, section, short(rows)))?;
             if !seen.contains(&kind) {
                 seen.push(kind);
             }
             for row in rows {
-                let row = row.as_object().ok_or_else(|| {
-                    ParseError::invalid(format, format!("{section} row"), short(row))
-                })?;
-                let fields: Fields = row
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), json_scalar(v)?)))
-                    .collect();
+                let row = row
+                    .as_object()
+                    .ok_or_else(|| ParseError::invalid(format, format!("{section} row"), short(row)))?;
+                let fields: Fields =
+                    row.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), json_scalar(v)?))).collect();
                 push_row(&mut report, kind, &fields, unit, format)?;
             }
         }
@@ -663,10 +618,7 @@ fn short(v: &Value) -> String {
 fn parse_json_kind(text: &str, kind: LvmKind, what: &str) -> Result<LvmReport, ParseError> {
     let (report, seen) = parse_lvm_json_sections(text, LvmUnit::Bytes)?;
     if !seen.contains(&kind) {
-        return Err(ParseError::missing(
-            Format::LvmJson,
-            format!("\"{what}\" report"),
-        ));
+        return Err(ParseError::missing(Format::LvmJson, format!("\"{what}\" report")));
     }
     Ok(report)
 }
@@ -738,11 +690,7 @@ fn canonical_field(field: &str, kind: LvmKind) -> String {
 /// Parses `vgs|pvs|lvs --noheadings --separator '|' -o <fields>` output, where `fields` is the
 /// exact `-o` list (`+` additions expanded by the caller). Lines without the separator are
 /// treated as warnings; a line with the wrong number of columns is an error.
-pub fn parse_lvm_columns(
-    text: &str,
-    kind: LvmKind,
-    fields: &[&str],
-) -> Result<LvmReport, ParseError> {
+pub fn parse_lvm_columns(text: &str, kind: LvmKind, fields: &[&str]) -> Result<LvmReport, ParseError> {
     parse_lvm_columns_with(text, kind, fields, "|", LvmUnit::Bytes)
 }
 
@@ -789,15 +737,9 @@ pub fn parse_lvm_columns_with(
         }
         push_row(&mut report, kind, &row, unit, format)?;
     }
-    if report.vgs.is_empty()
-        && report.pvs.is_empty()
-        && report.lvs.is_empty()
-        && !report.warnings.is_empty()
+    if report.vgs.is_empty() && report.pvs.is_empty() && report.lvs.is_empty() && !report.warnings.is_empty()
     {
-        return Err(ParseError::missing(
-            format,
-            "report rows (only non-report lines)",
-        ));
+        return Err(ParseError::missing(format, "report rows (only non-report lines)"));
     }
     Ok(report)
 }
@@ -1013,13 +955,13 @@ struct Heading {
 }
 
 const KNOWN_HEADINGS: &[&str] = &[
-    "VG", "PV", "LV", "Attr", "Fmt", "#PV", "#LV", "#SN", "VSize", "VFree", "Ext", "#Ext", "Free",
-    "VG UUID", "VG Tags", "VProfile", "#VMda", "VMdaFree", "VMdaSize", "#VMdaUse", "#VMdaCps",
-    "PSize", "PFree", "DevSize", "PV UUID", "PV Tags", "PMdaFree", "PMdaSize", "#PMda", "#PMdaUse",
-    "1st PE", "PE", "LSize", "Pool", "Origin", "Data%", "Meta%", "Move", "Log", "Cpy%Sync",
-    "Convert", "LV Tags", "LV UUID", "Devices", "Type", "Chunk", "Role", "Layout", "#Thins",
-    "Path", "DMPath", "Parent", "Maj", "Min", "KMaj", "KMin", "Snap%", "#Seg", "Region",
-    "LProfile", "Alloc", "Health", "SSize", "Start", "Stripe", "#Str", "AllocPE", "Used",
+    "VG", "PV", "LV", "Attr", "Fmt", "#PV", "#LV", "#SN", "VSize", "VFree", "Ext", "#Ext", "Free", "VG UUID",
+    "VG Tags", "VProfile", "#VMda", "VMdaFree", "VMdaSize", "#VMdaUse", "#VMdaCps", "PSize", "PFree",
+    "DevSize", "PV UUID", "PV Tags", "PMdaFree", "PMdaSize", "#PMda", "#PMdaUse", "1st PE", "PE", "LSize",
+    "Pool", "Origin", "Data%", "Meta%", "Move", "Log", "Cpy%Sync", "Convert", "LV Tags", "LV UUID",
+    "Devices", "Type", "Chunk", "Role", "Layout", "#Thins", "Path", "DMPath", "Parent", "Maj", "Min", "KMaj",
+    "KMin", "Snap%", "#Seg", "Region", "LProfile", "Alloc", "Health", "SSize", "Start", "Stripe", "#Str",
+    "AllocPE", "Used",
 ];
 
 fn parse_heading(line: &str) -> Option<Heading> {
@@ -1039,11 +981,7 @@ fn parse_heading(line: &str) -> Option<Heading> {
         columns.push((pos, t.clone()));
         i += 1;
     }
-    if columns.len() < 2
-        || !columns
-            .iter()
-            .all(|(_, h)| KNOWN_HEADINGS.contains(&h.as_str()))
-    {
+    if columns.len() < 2 || !columns.iter().all(|(_, h)| KNOWN_HEADINGS.contains(&h.as_str())) {
         return None;
     }
     let kind = match columns[0].1.as_str() {
@@ -1052,13 +990,7 @@ fn parse_heading(line: &str) -> Option<Heading> {
         "LV" => LvmKind::Lv,
         _ => return None,
     };
-    Some(Heading {
-        kind,
-        columns: columns
-            .into_iter()
-            .map(|(p, h)| (p, heading_field(&h, kind)))
-            .collect(),
-    })
+    Some(Heading { kind, columns: columns.into_iter().map(|(p, h)| (p, heading_field(&h, kind))).collect() })
 }
 
 fn plausible_attr(attr: &str, kind: LvmKind) -> bool {
@@ -1079,11 +1011,7 @@ fn plausible_attr(attr: &str, kind: LvmKind) -> bool {
 fn table_row(h: &Heading, line: &str) -> Option<Fields> {
     let mut row = Fields::new();
     for (pos, tok) in tokens_with_pos(line) {
-        let idx = h
-            .columns
-            .iter()
-            .rposition(|(start, _)| *start <= pos)
-            .unwrap_or(0);
+        let idx = h.columns.iter().rposition(|(start, _)| *start <= pos).unwrap_or(0);
         let key = &h.columns[idx].1;
         let entry = row.entry(key.clone()).or_default();
         if !entry.is_empty() {
@@ -1124,9 +1052,7 @@ pub fn parse_lvm_table(text: &str) -> Result<LvmReport, ParseError> {
             tables += 1;
             continue;
         }
-        let parsed = current
-            .as_ref()
-            .and_then(|h| Some((h.kind, table_row(h, line)?)));
+        let parsed = current.as_ref().and_then(|h| Some((h.kind, table_row(h, line)?)));
         match parsed {
             Some((kind, row)) => push_row(&mut report, kind, &row, LvmUnit::Bytes, format)?,
             None => report.warnings.push(line.trim().to_string()),
@@ -1162,11 +1088,7 @@ pub fn parse_vgdisplay_colon(text: &str) -> Result<Vec<VolumeGroup>, ParseError>
         }
         let num = |i: usize| -> Result<u64, ParseError> {
             parse_u64(f[i]).ok_or_else(|| {
-                ParseError::line(
-                    format,
-                    no + 1,
-                    format!("field {i} is not a count: {:?}", f[i]),
-                )
+                ParseError::line(format, no + 1, format!("field {i} is not a count: {:?}", f[i]))
             })
         };
         let kib = |v: u64| -> Result<ByteSize, ParseError> {
@@ -1176,9 +1098,8 @@ pub fn parse_vgdisplay_colon(text: &str) -> Result<Vec<VolumeGroup>, ParseError>
         };
         let pe_kib = num(12)?;
         let free_pe = num(15)?;
-        let free = pe_kib
-            .checked_mul(free_pe)
-            .ok_or_else(|| ParseError::line(format, no + 1, "size overflows"))?;
+        let free =
+            pe_kib.checked_mul(free_pe).ok_or_else(|| ParseError::line(format, no + 1, "size overflows"))?;
         if f[0].is_empty() {
             return Err(ParseError::line(format, no + 1, "empty VG name"));
         }
@@ -1201,10 +1122,7 @@ pub fn parse_vgdisplay_colon(text: &str) -> Result<Vec<VolumeGroup>, ParseError>
         });
     }
     if out.is_empty() {
-        return Err(ParseError::missing(
-            format,
-            "vgdisplay -c records (17 colon-separated fields)",
-        ));
+        return Err(ParseError::missing(format, "vgdisplay -c records (17 colon-separated fields)"));
     }
     Ok(out)
 }
@@ -1238,30 +1156,17 @@ pub fn parse_dmsetup_ls(text: &str) -> Result<Vec<DmDevice>, ParseError> {
         if l.is_empty() {
             continue;
         }
-        let bad = || {
-            ParseError::line(
-                format,
-                no + 1,
-                format!("expected `name (major:minor)`: {l:?}"),
-            )
-        };
+        let bad = || ParseError::line(format, no + 1, format!("expected `name (major:minor)`: {l:?}"));
         let open = l.rfind('(').ok_or_else(bad)?;
         let name = l[..open].trim();
         let inner = l[open + 1..].trim().strip_suffix(')').ok_or_else(bad)?;
         let (ma, mi) = inner.split_once([':', ',']).ok_or_else(bad)?;
-        let (major, minor) = (
-            ma.trim().parse::<u32>().map_err(|_| bad())?,
-            mi.trim().parse::<u32>().map_err(|_| bad())?,
-        );
+        let (major, minor) =
+            (ma.trim().parse::<u32>().map_err(|_| bad())?, mi.trim().parse::<u32>().map_err(|_| bad())?);
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(bad());
         }
-        out.push(DmDevice {
-            name: name.to_string(),
-            major,
-            minor,
-            lvm: split_dm_name(name),
-        });
+        out.push(DmDevice { name: name.to_string(), major, minor, lvm: split_dm_name(name) });
     }
     Ok(out)
 }

@@ -37,13 +37,11 @@ pub mod units;
 #[cfg(test)]
 mod tests;
 
-pub use bricks::{
-    assemble_brick_facts, normalize_volume_id, parse_brick_dirs, BrickDirStat, BrickFacts,
-};
+pub use bricks::{assemble_brick_facts, normalize_volume_id, parse_brick_dirs, BrickDirStat, BrickFacts};
 pub use error::{Format, ParseError};
 pub use gluster::{
-    BrickStatus, DaemonStatus, GlusterBrick, GlusterVolume, Peer, Transport, VolumeState,
-    VolumeStatusReport, VolumeType,
+    BrickStatus, DaemonStatus, GlusterBrick, GlusterVolume, Peer, Transport, VolumeState, VolumeStatusReport,
+    VolumeType,
 };
 pub use gluster_block::{
     parse_gluster_block_info_json, parse_gluster_block_info_text, parse_gluster_block_list_json,
@@ -60,10 +58,9 @@ pub use glusterd_store::{
 };
 pub use lsblk::{parse_lsblk_json, parse_lsblk_pairs, parse_lsblk_tree, BlockDevice};
 pub use lvm::{
-    parse_dmsetup_ls, parse_lvm_columns, parse_lvm_columns_with, parse_lvm_json,
-    parse_lvm_json_with_unit, parse_lvm_nameprefixes, parse_lvm_table, parse_lvs_json,
-    parse_pvs_json, parse_vgdisplay_colon, parse_vgs_json, DmDevice, LogicalVolume, LvRole,
-    LvmKind, LvmReport, PhysicalVolume, VolumeGroup,
+    parse_dmsetup_ls, parse_lvm_columns, parse_lvm_columns_with, parse_lvm_json, parse_lvm_json_with_unit,
+    parse_lvm_nameprefixes, parse_lvm_table, parse_lvs_json, parse_pvs_json, parse_vgdisplay_colon,
+    parse_vgs_json, DmDevice, LogicalVolume, LvRole, LvmKind, LvmReport, PhysicalVolume, VolumeGroup,
 };
 pub use mounts::{parse_fstab, parse_mountinfo, parse_proc_mounts, MountEntry};
 pub use report::{

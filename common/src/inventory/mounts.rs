@@ -31,11 +31,7 @@ impl MountEntry {
     }
 }
 
-fn parse_table(
-    text: &str,
-    format: Format,
-    allow_comments: bool,
-) -> Result<Vec<MountEntry>, ParseError> {
+fn parse_table(text: &str, format: Format, allow_comments: bool) -> Result<Vec<MountEntry>, ParseError> {
     let t = clean(text);
     if t.is_empty() {
         return Err(ParseError::Empty { format });
@@ -48,21 +44,13 @@ fn parse_table(
         }
         let f: Vec<&str> = l.split_whitespace().collect();
         if f.len() < 4 || f.len() > 6 {
-            return Err(ParseError::line(
-                format,
-                no + 1,
-                format!("{} fields, expected 4 to 6", f.len()),
-            ));
+            return Err(ParseError::line(format, no + 1, format!("{} fields, expected 4 to 6", f.len())));
         }
         let opt_num = |i: usize| -> Result<Option<u32>, ParseError> {
             match f.get(i) {
                 None => Ok(None),
                 Some(v) => v.parse::<u32>().map(Some).map_err(|_| {
-                    ParseError::line(
-                        format,
-                        no + 1,
-                        format!("field {} is not a number: {v:?}", i + 1),
-                    )
+                    ParseError::line(format, no + 1, format!("field {} is not a number: {v:?}", i + 1))
                 }),
             }
         };
@@ -119,11 +107,7 @@ pub fn parse_mountinfo(text: &str) -> Result<Vec<MountEntry>, ParseError> {
             return Err(ParseError::line(format, no + 1, "too few fields"));
         }
         if f[0].parse::<u64>().is_err() || f[1].parse::<u64>().is_err() || !f[2].contains(':') {
-            return Err(ParseError::line(
-                format,
-                no + 1,
-                "bad mount id / parent id / major:minor",
-            ));
+            return Err(ParseError::line(format, no + 1, "bad mount id / parent id / major:minor"));
         }
         let mut options = unescape_octal(f[5]);
         if let Some(sb) = f.get(sep + 3) {

@@ -14,9 +14,7 @@ pub const BRICK_SUBDIR: &str = "brick";
 
 /// 32 lowercase hex digits.
 pub fn is_heketi_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn id_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -140,16 +138,8 @@ pub fn split_dm_name(name: &str) -> Option<DmName> {
         return None;
     }
     match parts.len() {
-        2 => Some(DmName {
-            vg: parts[0].clone(),
-            lv: parts[1].clone(),
-            layer: None,
-        }),
-        3 => Some(DmName {
-            vg: parts[0].clone(),
-            lv: parts[1].clone(),
-            layer: Some(parts[2].clone()),
-        }),
+        2 => Some(DmName { vg: parts[0].clone(), lv: parts[1].clone(), layer: None }),
+        3 => Some(DmName { vg: parts[0].clone(), lv: parts[1].clone(), layer: Some(parts[2].clone()) }),
         _ => None,
     }
 }
@@ -167,10 +157,7 @@ pub fn parse_brick_device(path: &str) -> Option<(String, String)> {
         let (vg, lv) = rest.split_once('/')?;
         (vg.to_string(), lv.to_string())
     };
-    Some((
-        parse_vg_name(&vg)?.to_string(),
-        parse_brick_lv_name(&lv)?.to_string(),
-    ))
+    Some((parse_vg_name(&vg)?.to_string(), parse_brick_lv_name(&lv)?.to_string()))
 }
 
 #[cfg(test)]
@@ -193,19 +180,13 @@ mod tests {
         assert_eq!(parse_thin_pool_name(&format!("[tp_{BRICK}_tdata]")), None);
         assert_eq!(parse_volume_name(&format!("vol_{BRICK}")), Some(BRICK));
         assert_eq!(parse_volume_name("vol_monitoring_prometheus-db"), None);
-        assert_eq!(
-            parse_block_volume_name(&format!("blockvol_{BRICK}")),
-            Some(BRICK)
-        );
+        assert_eq!(parse_block_volume_name(&format!("blockvol_{BRICK}")), Some(BRICK));
     }
 
     #[test]
     fn brick_paths() {
         let dir = brick_dir(DEV, BRICK);
-        assert_eq!(
-            dir,
-            format!("/var/lib/heketi/mounts/vg_{DEV}/brick_{BRICK}/brick")
-        );
+        assert_eq!(dir, format!("/var/lib/heketi/mounts/vg_{DEV}/brick_{BRICK}/brick"));
         let p = parse_brick_path(&dir).unwrap();
         assert_eq!((p.device_id.as_str(), p.brick_id.as_str()), (DEV, BRICK));
         assert_eq!(p.kind, BrickPathKind::BrickDir);
@@ -213,14 +194,8 @@ mod tests {
         assert_eq!(p.kind, BrickPathKind::MountPoint);
         assert_eq!(parse_brick_path("/srv/gluster/manual_tmp_372/brick"), None);
         assert_eq!(parse_brick_path(&format!("{dir}/sub")), None);
-        assert_eq!(
-            parse_brick_path(&format!("/var/lib/heketi/mounts2/vg_{DEV}/brick_{BRICK}")),
-            None
-        );
-        assert_eq!(
-            parse_brick_path(&format!("/var/lib/heketi/mounts/vg_{DEV}")),
-            None
-        );
+        assert_eq!(parse_brick_path(&format!("/var/lib/heketi/mounts2/vg_{DEV}/brick_{BRICK}")), None);
+        assert_eq!(parse_brick_path(&format!("/var/lib/heketi/mounts/vg_{DEV}")), None);
     }
 
     #[test]

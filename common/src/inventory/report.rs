@@ -81,10 +81,7 @@ impl SourceStatus {
 
     /// A parse failure as a source status (keeps the retryable hint).
     pub fn from_parse_error(e: &ParseError) -> Self {
-        SourceStatus::Failed {
-            error: e.to_string(),
-            retryable: e.is_retryable(),
-        }
+        SourceStatus::Failed { error: e.to_string(), retryable: e.is_retryable() }
     }
 }
 
@@ -177,17 +174,10 @@ pub struct NodeReport {
 
 impl NodeReport {
     /// An empty report; sources are added with [`NodeReport::record`].
-    pub fn new(
-        hostname: impl Into<String>,
-        agent_version: impl Into<String>,
-        collected_at: i64,
-    ) -> Self {
+    pub fn new(hostname: impl Into<String>, agent_version: impl Into<String>, collected_at: i64) -> Self {
         NodeReport {
             schema_version: NODE_REPORT_SCHEMA_VERSION,
-            identity: NodeIdentity {
-                hostname: hostname.into(),
-                ..Default::default()
-            },
+            identity: NodeIdentity { hostname: hostname.into(), ..Default::default() },
             agent_version: agent_version.into(),
             collected_at,
             sources: BTreeMap::new(),
@@ -203,18 +193,8 @@ impl NodeReport {
     }
 
     /// Records how a source went.
-    pub fn record(
-        &mut self,
-        source: Source,
-        status: SourceStatus,
-        duration_ms: u64,
-    ) -> &mut SourceRecord {
-        let rec = SourceRecord {
-            status,
-            duration_ms,
-            command: None,
-            warnings: Vec::new(),
-        };
+    pub fn record(&mut self, source: Source, status: SourceStatus, duration_ms: u64) -> &mut SourceRecord {
+        let rec = SourceRecord { status, duration_ms, command: None, warnings: Vec::new() };
         match self.sources.entry(source) {
             Entry::Occupied(mut o) => {
                 o.insert(rec);

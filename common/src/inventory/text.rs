@@ -20,9 +20,7 @@ pub(crate) fn unescape_octal(s: &str) -> String {
         if c == '\\' && i + 3 < chars.len() {
             let digits = &chars[i + 1..i + 4];
             if digits.iter().all(|d| ('0'..='7').contains(d)) {
-                let v = digits
-                    .iter()
-                    .fold(0u32, |acc, d| acc * 8 + (*d as u32 - '0' as u32));
+                let v = digits.iter().fold(0u32, |acc, d| acc * 8 + (*d as u32 - '0' as u32));
                 if v <= 0xff {
                     bytes.push(v as u8);
                     i += 4;
@@ -47,10 +45,9 @@ pub(crate) fn unescape_hex(s: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         if chars[i] == '\\' && chars.get(i + 1) == Some(&'x') {
-            if let (Some(h), Some(l)) = (
-                chars.get(i + 2).and_then(|c| c.to_digit(16)),
-                chars.get(i + 3).and_then(|c| c.to_digit(16)),
-            ) {
+            if let (Some(h), Some(l)) =
+                (chars.get(i + 2).and_then(|c| c.to_digit(16)), chars.get(i + 3).and_then(|c| c.to_digit(16)))
+            {
                 bytes.push((h * 16 + l) as u8);
                 i += 4;
                 continue;
@@ -87,11 +84,7 @@ pub(crate) fn non_empty(s: &str) -> Option<String> {
 
 /// Splits a comma separated list (LVM tags), dropping empty items.
 pub(crate) fn split_list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
+    s.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }
 
 /// Parses an unsigned integer, tolerating surrounding whitespace.
@@ -109,10 +102,7 @@ pub fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
     parts.len() == 5
-        && parts
-            .iter()
-            .zip(lens)
-            .all(|(p, l)| p.len() == l && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && parts.iter().zip(lens).all(|(p, l)| p.len() == l && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

@@ -24,10 +24,7 @@ fn is_false(b: &bool) -> bool {
 impl ByteSize {
     /// An exact size.
     pub const fn exact(bytes: u64) -> Self {
-        ByteSize {
-            bytes,
-            approximate: false,
-        }
+        ByteSize { bytes, approximate: false }
     }
 
     /// Whole KiB (heketi stores sizes in KiB), rounded down.
@@ -140,16 +137,12 @@ fn parse_decimal(num: &str) -> Option<(u128, u32)> {
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    if !int_part.chars().all(|c| c.is_ascii_digit())
-        || !frac_part.chars().all(|c| c.is_ascii_digit())
-    {
+    if !int_part.chars().all(|c| c.is_ascii_digit()) || !frac_part.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
     let mut mantissa: u128 = 0;
     for c in int_part.chars().chain(frac_part.chars()) {
-        mantissa = mantissa
-            .checked_mul(10)?
-            .checked_add(c.to_digit(10)? as u128)?;
+        mantissa = mantissa.checked_mul(10)?.checked_add(c.to_digit(10)? as u128)?;
     }
     Some((mantissa, frac_part.len() as u32))
 }
@@ -166,10 +159,7 @@ fn scale(mantissa: u128, decimals: u32, unit: u128, mut approximate: bool) -> Op
     if product % div != 0 && unit <= 1 {
         approximate = true;
     }
-    Some(ByteSize {
-        bytes: u64::try_from(bytes).ok()?,
-        approximate,
-    })
+    Some(ByteSize { bytes: u64::try_from(bytes).ok()?, approximate })
 }
 
 /// Parses one LVM size field (`"536870912000"`, `"26214400.00k"`, `"<379.93g"`, `"0 "`).
@@ -193,9 +183,7 @@ pub fn parse_lvm_size(s: &str, default_unit: LvmUnit) -> Option<ByteSize> {
 /// Parses lsblk/gluster-block human sizes (`"223.6G"`, `"1K"`, `"1.0 GiB"`, `"53687091200"`).
 pub fn parse_human_size(s: &str) -> Option<ByteSize> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(s.len());
     let (num, suffix) = (&s[..split], &s[split..]);
     let unit = binary_suffix_bytes(suffix)?;
     let (mantissa, decimals) = parse_decimal(num)?;
@@ -208,33 +196,18 @@ mod tests {
 
     #[test]
     fn lvm_bytes_nosuffix() {
-        assert_eq!(
-            parse_lvm_size("2199014866944", LvmUnit::Bytes),
-            Some(ByteSize::exact(2199014866944))
-        );
-        assert_eq!(
-            parse_lvm_size("0 ", LvmUnit::Bytes),
-            Some(ByteSize::exact(0))
-        );
-        assert_eq!(
-            parse_lvm_size("4096B", LvmUnit::Kib),
-            Some(ByteSize::exact(4096))
-        );
+        assert_eq!(parse_lvm_size("2199014866944", LvmUnit::Bytes), Some(ByteSize::exact(2199014866944)));
+        assert_eq!(parse_lvm_size("0 ", LvmUnit::Bytes), Some(ByteSize::exact(0)));
+        assert_eq!(parse_lvm_size("4096B", LvmUnit::Kib), Some(ByteSize::exact(4096)));
     }
 
     #[test]
     fn lvm_kib_is_exact() {
         let s = parse_lvm_size("524152832.00k", LvmUnit::Bytes).unwrap();
         assert_eq!(s, ByteSize::exact(524152832 * 1024));
-        assert_eq!(
-            parse_lvm_size("0.50k", LvmUnit::Bytes),
-            Some(ByteSize::exact(512))
-        );
+        assert_eq!(parse_lvm_size("0.50k", LvmUnit::Bytes), Some(ByteSize::exact(512)));
         // --units k --nosuffix
-        assert_eq!(
-            parse_lvm_size("4096.00", LvmUnit::Kib),
-            Some(ByteSize::exact(4 << 20))
-        );
+        assert_eq!(parse_lvm_size("4096.00", LvmUnit::Kib), Some(ByteSize::exact(4 << 20)));
     }
 
     #[test]
@@ -246,17 +219,11 @@ mod tests {
         assert!(s.approximate, "two decimals of GiB cannot resolve sectors");
         let s = parse_lvm_size("<4.37t", LvmUnit::Bytes).unwrap();
         assert!(s.approximate);
-        assert_eq!(
-            parse_lvm_size("4.00m", LvmUnit::Bytes).unwrap().bytes,
-            4 << 20
-        );
+        assert_eq!(parse_lvm_size("4.00m", LvmUnit::Bytes).unwrap().bytes, 4 << 20);
         // SI units
         assert_eq!(parse_lvm_size("1.50K", LvmUnit::Bytes).unwrap().bytes, 1500);
         // decimal comma
-        assert_eq!(
-            parse_lvm_size("4,00m", LvmUnit::Bytes).unwrap().bytes,
-            4 << 20
-        );
+        assert_eq!(parse_lvm_size("4,00m", LvmUnit::Bytes).unwrap().bytes, 4 << 20);
     }
 
     #[test]
@@ -288,10 +255,7 @@ mod tests {
         assert_eq!(s.bytes, 240_088_671_846); // 223.6 * 2^30, rounded
         let s = parse_human_size("1.0 GiB").unwrap();
         assert_eq!((s.bytes, s.approximate), (1 << 30, true));
-        assert_eq!(
-            parse_human_size("53687091200"),
-            Some(ByteSize::exact(53687091200))
-        );
+        assert_eq!(parse_human_size("53687091200"), Some(ByteSize::exact(53687091200)));
         assert_eq!(parse_human_size("4K").unwrap().bytes, 4096);
         assert_eq!(parse_human_size("0B"), Some(ByteSize::exact(0)));
         assert_eq!(parse_human_size("12Q"), None);

@@ -5,9 +5,7 @@ use crate::inventory::naming::{parse_brick_lv_name, parse_vg_name, split_dm_name
 use crate::inventory::*;
 
 fn dev<'a>(devs: &'a [BlockDevice], id: &str) -> &'a BlockDevice {
-    devs.iter()
-        .find(|d| d.id() == id)
-        .unwrap_or_else(|| panic!("no device {id}"))
+    devs.iter().find(|d| d.id() == id).unwrap_or_else(|| panic!("no device {id}"))
 }
 
 #[test]
@@ -22,10 +20,7 @@ fn lab_lsblk_json_and_pairs_agree() {
         assert_eq!(vda.maj_min.as_deref(), Some("254:0"));
         assert_eq!(vda.dev_type.as_deref(), Some("disk"));
         assert_eq!((vda.removable, vda.read_only), (Some(false), Some(false)));
-        let loops: Vec<&BlockDevice> = j
-            .iter()
-            .filter(|d| d.dev_type.as_deref() == Some("loop"))
-            .collect();
+        let loops: Vec<&BlockDevice> = j.iter().filter(|d| d.dev_type.as_deref() == Some("loop")).collect();
         assert!(!loops.is_empty());
         // `"mountpoints": [null]` means not mounted
         assert!(loops
@@ -33,10 +28,7 @@ fn lab_lsblk_json_and_pairs_agree() {
             .all(|l| l.mountpoints.is_empty() && l.size == Some(ByteSize::exact(536870912000))));
     }
     let n1 = parse_lsblk_json(&lab("node1", "lsblk.json")).unwrap();
-    assert_eq!(
-        n1.iter().map(BlockDevice::id).collect::<Vec<_>>(),
-        ["loop100", "loop101", "vda"]
-    );
+    assert_eq!(n1.iter().map(BlockDevice::id).collect::<Vec<_>>(), ["loop100", "loop101", "vda"]);
 }
 
 #[test]
@@ -48,29 +40,16 @@ fn flat_multipath_json_with_string_sizes() {
     assert_eq!(sda.size, Some(ByteSize::exact(60022480896)));
     assert_eq!(sda.model.as_deref(), Some("INTEL_SSDSC2CT060A3"));
     assert_eq!(sda.serial.as_deref(), Some("sda123"));
-    let mpaths: Vec<&str> = devs
-        .iter()
-        .filter(|d| d.dev_type.as_deref() == Some("mpath"))
-        .map(BlockDevice::id)
-        .collect();
+    let mpaths: Vec<&str> =
+        devs.iter().filter(|d| d.dev_type.as_deref() == Some("mpath")).map(BlockDevice::id).collect();
     assert_eq!(mpaths, ["dm-0", "dm-1"]);
-    assert_eq!(
-        dev(&devs, "dm-3").uuid.as_deref(),
-        Some("f8b55d59-96c3-3982-b129-1b6b2ee8da86")
-    );
-    assert!(
-        devs.iter()
-            .all(|d| d.parents.is_empty() && d.children.is_empty()),
-        "flat list"
-    );
+    assert_eq!(dev(&devs, "dm-3").uuid.as_deref(), Some("f8b55d59-96c3-3982-b129-1b6b2ee8da86"));
+    assert!(devs.iter().all(|d| d.parents.is_empty() && d.children.is_empty()), "flat list");
 }
 
 #[test]
 fn pairs_with_pkname_build_the_tree() {
-    let devs = parse_lsblk_pairs(&public(
-        "lsblk/lsblk-pairs-kname-pkname-type-mountpoint.txt",
-    ))
-    .unwrap();
+    let devs = parse_lsblk_pairs(&public("lsblk/lsblk-pairs-kname-pkname-type-mountpoint.txt")).unwrap();
     assert_eq!(devs.len(), 11);
     assert_eq!(dev(&devs, "sda").children, ["sda1", "sda2", "sda3"]);
     assert_eq!(dev(&devs, "sda1").parents, ["sda"]);
@@ -89,28 +68,13 @@ fn tree_heketi_thin_pool_brick() {
     assert_eq!(devs.len(), 11);
     assert_eq!(dev(&devs, "sda1").mountpoints, ["/"]);
     assert_eq!(dev(&devs, "sdb").size.unwrap().bytes, 1 << 40);
-    let brick = devs
-        .iter()
-        .find(|d| d.maj_min.as_deref() == Some("252:4"))
-        .unwrap();
+    let brick = devs.iter().find(|d| d.maj_min.as_deref() == Some("252:4")).unwrap();
     let dm = split_dm_name(&brick.name).unwrap();
-    assert_eq!(
-        parse_vg_name(&dm.vg),
-        Some("fd4e734af2a4e9f0c481652bcf87a1a8")
-    );
-    assert_eq!(
-        parse_brick_lv_name(&dm.lv),
-        Some("f9a50ae85da1ec1edb0ec22044d0db4f")
-    );
+    assert_eq!(parse_vg_name(&dm.vg), Some("fd4e734af2a4e9f0c481652bcf87a1a8"));
+    assert_eq!(parse_brick_lv_name(&dm.lv), Some("f9a50ae85da1ec1edb0ec22044d0db4f"));
     assert_eq!(brick.dev_type.as_deref(), Some("lvm"));
-    let tpool = devs
-        .iter()
-        .find(|d| d.maj_min.as_deref() == Some("252:2"))
-        .unwrap();
-    assert_eq!(
-        split_dm_name(&tpool.name).unwrap().layer.as_deref(),
-        Some("tpool")
-    );
+    let tpool = devs.iter().find(|d| d.maj_min.as_deref() == Some("252:2")).unwrap();
+    assert_eq!(split_dm_name(&tpool.name).unwrap().layer.as_deref(), Some("tpool"));
     assert_eq!(brick.parents, [tpool.id()]);
     assert_eq!(tpool.children.len(), 2);
     assert!(tpool.parents[0].ends_with("_tmeta"));
@@ -118,10 +82,7 @@ fn tree_heketi_thin_pool_brick() {
 
 #[test]
 fn tree_striped_lv_dedupes_repeated_subtrees() {
-    let devs = parse_lsblk_tree(&public(
-        "lsblk/lsblk-tree-loop-lvm-nvme-util-linux-testsuite.txt",
-    ))
-    .unwrap();
+    let devs = parse_lsblk_tree(&public("lsblk/lsblk-tree-loop-lvm-nvme-util-linux-testsuite.txt")).unwrap();
     assert_eq!(devs.len(), 18);
     let lv = dev(&devs, "dm-0");
     assert_eq!(lv.name, "vg_foo.4059-lv_foo.4059");
@@ -149,39 +110,19 @@ fn tree_rhel6_dm_suffix_and_multipath() {
 
 #[test]
 fn tree_thin_pool_on_raid_sub_lvs() {
-    let text = without_lines(
-        &public("lsblk/lsblk-tree-thinpool-raid-tmeta-lvm-operator.txt"),
-        &["..."],
-    );
+    let text = without_lines(&public("lsblk/lsblk-tree-thinpool-raid-tmeta-lvm-operator.txt"), &["..."]);
     let devs = parse_lsblk_tree(&text).unwrap();
-    let tpool = devs
-        .iter()
-        .find(|d| d.maj_min.as_deref() == Some("253:10"))
-        .unwrap();
+    let tpool = devs.iter().find(|d| d.maj_min.as_deref() == Some("253:10")).unwrap();
     assert_eq!(tpool.name, "vg1-thin--pool--1-tpool");
     let parents: Vec<&str> = tpool.parents.iter().map(String::as_str).collect();
-    assert_eq!(
-        parents,
-        ["vg1-thin--pool--1_tmeta", "vg1-thin--pool--1_tdata"]
-    );
-    let tmeta = devs
-        .iter()
-        .find(|d| d.maj_min.as_deref() == Some("253:4"))
-        .unwrap();
+    assert_eq!(parents, ["vg1-thin--pool--1_tmeta", "vg1-thin--pool--1_tdata"]);
+    let tmeta = devs.iter().find(|d| d.maj_min.as_deref() == Some("253:4")).unwrap();
     assert_eq!(tmeta.parents.len(), 2, "rmeta_0 and rimage_0");
-    let pool = devs
-        .iter()
-        .find(|d| d.maj_min.as_deref() == Some("253:11"))
-        .unwrap();
+    let pool = devs.iter().find(|d| d.maj_min.as_deref() == Some("253:11")).unwrap();
     assert_eq!(pool.read_only, Some(true));
     assert_eq!(split_dm_name(&pool.name).unwrap().lv, "thin-pool-1");
     // 253:10 is listed three times in the excerpt, once in the result
-    assert_eq!(
-        devs.iter()
-            .filter(|d| d.maj_min.as_deref() == Some("253:10"))
-            .count(),
-        1
-    );
+    assert_eq!(devs.iter().filter(|d| d.maj_min.as_deref() == Some("253:10")).count(), 1);
 }
 
 #[test]
@@ -213,10 +154,7 @@ fn tree_mountpoints_continuation_lines() {
     );
     let devs = parse_lsblk_tree(text).unwrap();
     assert_eq!(devs.len(), 3);
-    assert_eq!(
-        dev(&devs, "vda1").mountpoints,
-        ["/var/lib/kubelet/pods/x/volumes", "/"]
-    );
+    assert_eq!(dev(&devs, "vda1").mountpoints, ["/var/lib/kubelet/pods/x/volumes", "/"]);
     assert_eq!(dev(&devs, "vda2").mountpoints, ["[SWAP]"]);
     assert_eq!(dev(&devs, "vda").children, ["vda1", "vda2"]);
 }

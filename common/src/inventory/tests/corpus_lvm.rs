@@ -33,17 +33,11 @@ fn json_blocks(text: &str) -> Vec<String> {
 
 #[test]
 fn fullreport_json_topolvm() {
-    let r = parse_lvm_json(&public(
-        "lvm/lvm-fullreport-json-units-b-thinpool-topolvm.txt",
-    ))
-    .unwrap();
+    let r = parse_lvm_json(&public("lvm/lvm-fullreport-json-units-b-thinpool-topolvm.txt")).unwrap();
     assert_eq!(r.vgs.len(), 1);
     let vg = &r.vgs[0];
     assert_eq!(vg.name, "myvg1");
-    assert_eq!(
-        vg.uuid.as_deref(),
-        Some("P8en82-LNUe-MERd-mOTT-XlAS-fkp8-1bleiB")
-    );
+    assert_eq!(vg.uuid.as_deref(), Some("P8en82-LNUe-MERd-mOTT-XlAS-fkp8-1bleiB"));
     assert_eq!(vg.size, Some(ByteSize::exact(2199014866944)));
     assert_eq!(vg.free, Some(ByteSize::exact(2198482190336)));
     // "pv": [{}, {}] placeholders are not PVs
@@ -60,11 +54,7 @@ fn fullreport_json_topolvm() {
     assert_eq!(lv.active(), Some(true));
     // the kind-specific wrappers
     assert_eq!(
-        parse_vgs_json(&public(
-            "lvm/lvm-fullreport-json-units-b-thinpool-topolvm.txt"
-        ))
-        .unwrap()
-        .len(),
+        parse_vgs_json(&public("lvm/lvm-fullreport-json-units-b-thinpool-topolvm.txt")).unwrap().len(),
         1
     );
 }
@@ -81,21 +71,14 @@ fn manpage_json_outputs() {
     assert_eq!(lvs[0].vg, "");
     assert_eq!(lvs[0].size.unwrap().bytes, 4 << 20);
     assert!(lvs[0].size.unwrap().approximate);
-    assert!(
-        parse_vgs_json(&blocks[0]).is_err(),
-        "no vg report in an lvs output"
-    );
+    assert!(parse_vgs_json(&blocks[0]).is_err(), "no vg report in an lvs output");
     // 2. `lvm fullreport` whose log report ends with a trailing comma (invalid JSON as printed)
     assert!(serde_json::from_str::<serde_json::Value>(&blocks[1]).is_err());
     let r = parse_lvm_json(&blocks[1]).unwrap();
     assert_eq!(r.vgs.len(), 1);
     assert_eq!(r.vgs[0].name, "vg");
     assert_eq!(r.vgs[0].size.unwrap().bytes, 200 << 20);
-    let pvs: Vec<(&str, Option<&str>)> = r
-        .pvs
-        .iter()
-        .map(|p| (p.name.as_str(), p.vg.as_deref()))
-        .collect();
+    let pvs: Vec<(&str, Option<&str>)> = r.pvs.iter().map(|p| (p.name.as_str(), p.vg.as_deref())).collect();
     assert_eq!(pvs, [("/dev/sda", Some("vg")), ("/dev/sdb", Some("vg"))]);
     assert_eq!(r.lvs.len(), 2);
     assert!(r.lvs.iter().all(|l| l.vg == "vg"));
@@ -106,19 +89,13 @@ fn lvs_a_table_hidden_sub_lvs() {
     let mut r = parse_lvm_table(&public("lvm/lvs-a-text-hidden-tdata-tmeta-vgs.txt")).unwrap();
     assert_eq!(r.vgs.len(), 1);
     assert_eq!(r.vgs[0].name, "devian");
-    assert_eq!(
-        (r.vgs[0].pv_count, r.vgs[0].lv_count, r.vgs[0].snap_count),
-        (Some(2), Some(3), Some(0))
-    );
+    assert_eq!((r.vgs[0].pv_count, r.vgs[0].lv_count, r.vgs[0].snap_count), (Some(2), Some(3), Some(0)));
     let size = r.vgs[0].size.unwrap();
     assert!(size.approximate);
     assert_eq!(size.bytes, 853775073935); // 795.14 GiB
     assert!(r.warnings.iter().any(|w| w.contains("sudo lvs -a")));
-    let roles: Vec<(&str, bool, LvRole)> = r
-        .lvs
-        .iter()
-        .map(|l| (l.name.as_str(), l.hidden, l.role))
-        .collect();
+    let roles: Vec<(&str, bool, LvRole)> =
+        r.lvs.iter().map(|l| (l.name.as_str(), l.hidden, l.role)).collect();
     assert_eq!(
         roles,
         [
@@ -131,11 +108,7 @@ fn lvs_a_table_hidden_sub_lvs() {
     assert_eq!(r.lvs[1].attr.as_deref(), Some("Twi-ao----"));
     r.resolve();
     let pool = r.lv("devian", "serviced-pool").unwrap();
-    assert_eq!(
-        pool.metadata_size.unwrap().bytes,
-        12 << 20,
-        "from the hidden _tmeta LV"
-    );
+    assert_eq!(pool.metadata_size.unwrap().bytes, 12 << 20, "from the hidden _tmeta LV");
     assert_eq!(pool.data_size.unwrap().bytes, 10 * GIB);
 }
 
@@ -143,17 +116,11 @@ fn lvs_a_table_hidden_sub_lvs() {
 fn lvs_table_with_devices_column() {
     let r = parse_lvm_table(&public("lvm/lvs-headings-devices-linear.txt")).unwrap();
     assert_eq!(r.lvs.len(), 9);
-    assert!(r
-        .lvs
-        .iter()
-        .all(|l| l.vg == "vg_root" && l.role == LvRole::Linear && !l.hidden));
+    assert!(r.lvs.iter().all(|l| l.vg == "vg_root" && l.role == LvRole::Linear && !l.hidden));
     let app = r.lv("vg_root", "lv_app").unwrap();
     assert_eq!(app.devices.as_deref(), Some("/dev/sda2(7136)"));
     assert_eq!(app.size.unwrap().bytes, 76912126853); // 71.63 GiB
-    assert_eq!(
-        r.lv("vg_root", "swap").unwrap().devices.as_deref(),
-        Some("/dev/sda2(1280)")
-    );
+    assert_eq!(r.lv("vg_root", "swap").unwrap().devices.as_deref(), Some("/dev/sda2(1280)"));
     assert_eq!(r.warnings.len(), 1);
     assert!(r.warnings[0].starts_with("WARNING: Locking disabled"));
 }
@@ -162,15 +129,9 @@ fn lvs_table_with_devices_column() {
 fn lvs_nameprefixes_docker_pool() {
     let text = public("lvm/lvs-nameprefixes-pipe-thinpool-hidden-tdata-tmeta.txt");
     let r = parse_lvm_nameprefixes(&text).unwrap();
-    assert_eq!(
-        r.warnings,
-        ["WARNING: Locking disabled. Be careful! This could corrupt your metadata."]
-    );
-    let roles: Vec<(&str, &str, LvRole)> = r
-        .lvs
-        .iter()
-        .map(|l| (l.vg.as_str(), l.name.as_str(), l.role))
-        .collect();
+    assert_eq!(r.warnings, ["WARNING: Locking disabled. Be careful! This could corrupt your metadata."]);
+    let roles: Vec<(&str, &str, LvRole)> =
+        r.lvs.iter().map(|l| (l.vg.as_str(), l.name.as_str(), l.role)).collect();
     assert_eq!(
         roles,
         [
@@ -199,15 +160,9 @@ fn pvs_table_all_devices() {
     let in_vg: Vec<&PhysicalVolume> = r.pvs.iter().filter(|p| p.vg.is_some()).collect();
     assert_eq!(in_vg.len(), 1);
     let luks = in_vg[0];
-    assert_eq!(
-        luks.name,
-        "/dev/mapper/luks-7430952e-7101-4716-9b46-786ce4684f8d"
-    );
+    assert_eq!(luks.name, "/dev/mapper/luks-7430952e-7101-4716-9b46-786ce4684f8d");
     assert_eq!(luks.vg.as_deref(), Some("fedora"));
-    assert_eq!(
-        luks.uuid.as_deref(),
-        Some("FPLCRf-d918-LVL7-6e3d-n3ED-aiZv-EesuzY")
-    );
+    assert_eq!(luks.uuid.as_deref(), Some("FPLCRf-d918-LVL7-6e3d-n3ED-aiZv-EesuzY"));
     assert_eq!(luks.fmt.as_deref(), Some("lvm2"));
     assert_eq!(luks.attr.as_deref(), Some("a--"));
     assert_eq!(luks.free.unwrap().bytes, 4 << 20);
@@ -222,113 +177,66 @@ fn pvs_table_all_devices() {
 #[test]
 fn vgdisplay_colon_heketi_log() {
     let text = public("lvm/vgdisplay-c-heketi-v5-device-add.txt");
-    let line = text
-        .lines()
-        .find_map(|l| l.split_once("Result:").map(|(_, r)| r))
-        .unwrap();
+    let line = text.lines().find_map(|l| l.split_once("Result:").map(|(_, r)| r)).unwrap();
     let vgs = parse_vgdisplay_colon(line).unwrap();
     assert_eq!(vgs.len(), 1);
     let vg = &vgs[0];
-    assert_eq!(
-        parse_vg_name(&vg.name),
-        Some("3888cbcbfc8a5ea209ad676ae5aa7030")
-    );
+    assert_eq!(parse_vg_name(&vg.name), Some("3888cbcbfc8a5ea209ad676ae5aa7030"));
     // heketi's "Size of /dev/vdb ... is 10350592" (KiB)
     assert_eq!(vg.size.unwrap().kib(), 10350592);
     assert_eq!(vg.extent_size.unwrap().kib(), 4096);
     assert_eq!(
-        (
-            vg.extent_count,
-            vg.allocated_extent_count,
-            vg.free_extent_count
-        ),
+        (vg.extent_count, vg.allocated_extent_count, vg.free_extent_count),
         (Some(2527), Some(0), Some(2527))
     );
     assert_eq!(vg.free.unwrap().kib(), 2527 * 4096);
-    assert_eq!(
-        vg.uuid.as_deref(),
-        Some("3AQVPA-w7I3-04fE-IVI4-qEsn-uRUh-w6fQyF")
-    );
+    assert_eq!(vg.uuid.as_deref(), Some("3AQVPA-w7I3-04fE-IVI4-qEsn-uRUh-w6fQyF"));
     assert_eq!((vg.lv_count, vg.pv_count), (Some(0), Some(1)));
 }
 
 #[test]
 fn vgs_table_with_interleaved_warnings() {
-    let r = parse_lvm_table(&public(
-        "lvm/vgs-headings-all-fields-with-warnings-mpath-dup-pv.txt",
-    ))
-    .unwrap();
+    let r = parse_lvm_table(&public("lvm/vgs-headings-all-fields-with-warnings-mpath-dup-pv.txt")).unwrap();
     let names: Vec<&str> = r.vgs.iter().map(|v| v.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["vg00", "vg00alt", "vg01", "vgshared"],
-        "trailer lines are not VGs"
-    );
+    assert_eq!(names, ["vg00", "vg00alt", "vg01", "vgshared"], "trailer lines are not VGs");
     let vg00 = r.vg("vg00").unwrap();
     assert_eq!(vg00.extent_size.unwrap().bytes, 128 << 20);
     assert_eq!((vg00.pv_count, vg00.lv_count), (Some(1), Some(7)));
-    assert_eq!(
-        vg00.uuid.as_deref(),
-        Some("MiuKdK-ruw4-UG1i-0uLE-4dfB-bk2v-uxte2W")
-    );
+    assert_eq!(vg00.uuid.as_deref(), Some("MiuKdK-ruw4-UG1i-0uLE-4dfB-bk2v-uxte2W"));
     let shared = r.vg("vgshared").unwrap();
     assert_eq!(shared.attr.as_deref(), Some("wz--nc"));
     assert_eq!(shared.pv_count, Some(6));
     assert!(shared.size.unwrap().approximate);
-    assert!(r
-        .warnings
-        .iter()
-        .any(|w| w.starts_with("Found duplicate PV")));
+    assert!(r.warnings.iter().any(|w| w.starts_with("Found duplicate PV")));
     assert!(r.warnings.iter().any(|w| w == "Reloading config files"));
 }
 
 #[test]
 fn vgs_lvs_tables_rhel8() {
     let r = parse_lvm_table(&public("lvm/vgs-lvs-text-thinpool-rhel8-lvm-operator.txt")).unwrap();
-    assert_eq!(
-        r.vgs.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
-        ["vg1", "vg2"]
-    );
+    assert_eq!(r.vgs.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["vg1", "vg2"]);
     let vg1 = r.vg("vg1").unwrap();
     assert!(vg1.size.unwrap().approximate, "<4.37t");
     assert_eq!(vg1.size.unwrap().bytes, 4804865813381); // 4.37 TiB
     let thin: Vec<&LogicalVolume> = r.lvs.iter().filter(|l| l.role == LvRole::Thin).collect();
     assert_eq!(thin.len(), 2);
-    assert!(thin
-        .iter()
-        .all(|l| l.pool_lv.as_deref() == Some("mytp2") && l.vg == "vg2"));
-    assert_eq!(
-        r.lv("vg2", "76e79637-5cc8-4795-8644-4298d8db3d1b")
-            .unwrap()
-            .data_percent,
-        Some(0.29)
-    );
+    assert!(thin.iter().all(|l| l.pool_lv.as_deref() == Some("mytp2") && l.vg == "vg2"));
+    assert_eq!(r.lv("vg2", "76e79637-5cc8-4795-8644-4298d8db3d1b").unwrap().data_percent, Some(0.29));
     assert_eq!(r.lv("vg2", "mytp2").unwrap().metadata_percent, Some(6.13));
     assert_eq!(r.lv("vg1", "mytp1").unwrap().role, LvRole::ThinPool);
 }
 
 #[test]
 fn vgs_nameprefixes_rhel8() {
-    let r =
-        parse_lvm_nameprefixes(&public("lvm/vgs-nameprefixes-pipe-separator-lvm2.03.txt")).unwrap();
+    let r = parse_lvm_nameprefixes(&public("lvm/vgs-nameprefixes-pipe-separator-lvm2.03.txt")).unwrap();
     assert_eq!(r.vgs.len(), 1);
     let vg = &r.vgs[0];
     assert_eq!(vg.name, "rhel");
-    assert_eq!(
-        vg.uuid.as_deref(),
-        Some("V1AMDw-e9x6-AdCq-p3Hr-6cYn-otra-ducLAc")
-    );
-    assert_eq!(
-        vg.free,
-        Some(ByteSize::exact(0)),
-        "\"0 \" with a trailing space"
-    );
+    assert_eq!(vg.uuid.as_deref(), Some("V1AMDw-e9x6-AdCq-p3Hr-6cYn-otra-ducLAc"));
+    assert_eq!(vg.free, Some(ByteSize::exact(0)), "\"0 \" with a trailing space");
     assert!(vg.size.unwrap().approximate, "<29.00g");
     assert_eq!(vg.extent_size.unwrap().bytes, 4 << 20);
-    assert_eq!(
-        (vg.extent_count, vg.free_extent_count, vg.lv_count),
-        (Some(7423), Some(0), Some(2))
-    );
+    assert_eq!((vg.extent_count, vg.free_extent_count, vg.lv_count), (Some(7423), Some(0), Some(2)));
     assert_eq!(r.warnings.len(), 3);
 }
 
@@ -341,10 +249,7 @@ fn dmsetup_ls_orphan_heketi_bricks() {
     let tmeta = &devs[0];
     assert_eq!((tmeta.major, tmeta.minor), (253, 7));
     let dm = tmeta.lvm.as_ref().unwrap();
-    assert_eq!(
-        parse_vg_name(&dm.vg),
-        Some("4616121a33ab3a1accf334594d1f6783")
-    );
+    assert_eq!(parse_vg_name(&dm.vg), Some("4616121a33ab3a1accf334594d1f6783"));
     assert_eq!(dm.lv, "tp_742883d83b9b5f6d5fc8d6df86f028b6_tmeta");
     let bricks: Vec<&str> = devs
         .iter()
@@ -352,17 +257,9 @@ fn dmsetup_ls_orphan_heketi_bricks() {
         .filter(|n| n.layer.is_none())
         .filter_map(|n| parse_brick_lv_name(&n.lv))
         .collect();
-    assert_eq!(
-        bricks,
-        [
-            "bec070bc06c9165153fee326d7a2c5ef",
-            "742883d83b9b5f6d5fc8d6df86f028b6"
-        ]
-    );
-    let tpools = devs
-        .iter()
-        .filter(|d| d.lvm.as_ref().and_then(|n| n.layer.as_deref()) == Some("tpool"))
-        .count();
+    assert_eq!(bricks, ["bec070bc06c9165153fee326d7a2c5ef", "742883d83b9b5f6d5fc8d6df86f028b6"]);
+    let tpools =
+        devs.iter().filter(|d| d.lvm.as_ref().and_then(|n| n.layer.as_deref()) == Some("tpool")).count();
     assert_eq!(tpools, 2);
 }
 
@@ -387,26 +284,15 @@ fn lab_lvm_captures_agree() {
             assert!(!vg.size.unwrap().approximate);
             assert_eq!(vg.lv_count, d.lv_count, "{node} {}", vg.name);
             // the visible LVs are what vgs counts
-            let visible = report
-                .lvs
-                .iter()
-                .filter(|l| l.vg == vg.name && !l.hidden)
-                .count() as u64;
+            let visible = report.lvs.iter().filter(|l| l.vg == vg.name && !l.hidden).count() as u64;
             assert_eq!(Some(visible), vg.lv_count, "{node} {}", vg.name);
-            let pk = pvs_k
-                .iter()
-                .find(|p| p.vg.as_deref() == Some(&vg.name))
-                .unwrap();
+            let pk = pvs_k.iter().find(|p| p.vg.as_deref() == Some(&vg.name)).unwrap();
             assert_eq!(pk.free, vg.free, "{node} {}", vg.name);
             // human units: within half a hundredth of a GiB, and flagged approximate
             let ph = pvs_h.iter().find(|p| p.name == pk.name).unwrap();
             let (h, k) = (ph.free.unwrap(), pk.free.unwrap());
             assert!(h.approximate && !k.approximate);
-            assert!(
-                h.bytes.abs_diff(k.bytes) < GIB / 100,
-                "{node} {}: {h:?} vs {k:?}",
-                pk.name
-            );
+            assert!(h.bytes.abs_diff(k.bytes) < GIB / 100, "{node} {}: {h:?} vs {k:?}", pk.name);
         }
         // structure of heketi's thin pools
         report.vgs = vgs;
@@ -414,21 +300,14 @@ fn lab_lvm_captures_agree() {
         report.resolve();
         for vg in &report.vgs {
             assert_eq!(vg.pvs.len(), 1, "{node} {}", vg.name);
-            let spares = report
-                .lvs
-                .iter()
-                .filter(|l| l.vg == vg.name && l.role == LvRole::PoolMetadataSpare)
-                .count();
+            let spares =
+                report.lvs.iter().filter(|l| l.vg == vg.name && l.role == LvRole::PoolMetadataSpare).count();
             assert_eq!(spares, 1, "{node} {}", vg.name);
         }
         for lv in &report.lvs {
             match lv.role {
                 LvRole::Thin => {
-                    assert!(
-                        parse_brick_lv_name(&lv.name).is_some(),
-                        "{node} {}",
-                        lv.name
-                    );
+                    assert!(parse_brick_lv_name(&lv.name).is_some(), "{node} {}", lv.name);
                     let pool = lv.pool_lv.as_deref().unwrap();
                     assert!(parse_thin_pool_name(pool).is_some());
                     assert_eq!(report.lv(&lv.vg, pool).unwrap().role, LvRole::ThinPool);
@@ -454,24 +333,16 @@ fn lab_lvm_captures_agree() {
 #[test]
 fn lab_node1_lvm_facts() {
     let lvs = parse_lvs_json(&lab("node1", "lvs.json")).unwrap();
-    let by_name: BTreeMap<&str, &LogicalVolume> =
-        lvs.iter().map(|l| (l.name.as_str(), l)).collect();
+    let by_name: BTreeMap<&str, &LogicalVolume> = lvs.iter().map(|l| (l.name.as_str(), l)).collect();
     let brick = by_name["brick_0b264cb31b8a14068057f8a4c47b3ffe"];
     assert_eq!(brick.vg, "vg_a950666d8a4996efb447c0ceb48438b5");
     assert_eq!(brick.size.unwrap().kib(), 26214400);
     assert_eq!(brick.attr.as_deref(), Some("Vwi-XXtz--"));
     // spec §4.1: in heketi v8+ the pool of the first brick of a set carries another id
     let renamed = by_name["brick_4bf318d5ee4cf3731211ea492b9af981"];
-    assert_eq!(
-        renamed.pool_lv.as_deref(),
-        Some("tp_766a50e9c37c55eae82d752556fb309d")
-    );
+    assert_eq!(renamed.pool_lv.as_deref(), Some("tp_766a50e9c37c55eae82d752556fb309d"));
     let pool = by_name["tp_0b264cb31b8a14068057f8a4c47b3ffe"];
-    assert_eq!(
-        pool.metadata_size.unwrap().kib(),
-        131072,
-        "lv_metadata_size column"
-    );
+    assert_eq!(pool.metadata_size.unwrap().kib(), 131072, "lv_metadata_size column");
     assert_eq!(lvs.iter().filter(|l| l.role == LvRole::Thin).count(), 14);
     let vgs = parse_vgs_json(&lab("node1", "vgs.json")).unwrap();
     assert_eq!(vgs[0].size.unwrap().kib(), 524152832);
@@ -486,9 +357,7 @@ fn lab_drift_lv_deleted_on_node2() {
     let before = parse_lvs_json(&lab("node2", "lvs.json")).unwrap();
     let after = parse_lvs_json(&lab("after-live-drift/node2", "lvs.json")).unwrap();
     assert!(before.iter().any(|l| l.name == name));
-    assert!(!after
-        .iter()
-        .any(|l| l.name == name || l.name.contains("0901e271030cd30750dbb424e19baf78")));
+    assert!(!after.iter().any(|l| l.name == name || l.name.contains("0901e271030cd30750dbb424e19baf78")));
     // M1: rogue volume's bricks appeared
     assert!(after
         .iter()
@@ -522,21 +391,12 @@ fn columns_parser_with_field_list() {
     assert_eq!(vg.tags, Vec::<String>::new());
     // short field names (`-o name,size`) are what lvm accepts too
     let r = parse_lvm_columns("  vg0|1024\n", LvmKind::Vg, &["name", "size"]).unwrap();
-    assert_eq!(
-        (r.vgs[0].name.as_str(), r.vgs[0].size),
-        ("vg0", Some(ByteSize::exact(1024)))
-    );
+    assert_eq!((r.vgs[0].name.as_str(), r.vgs[0].size), ("vg0", Some(ByteSize::exact(1024))));
     // wrong column count is an error, not a silent shift
     assert!(parse_lvm_columns("  vg0|1024|x\n", LvmKind::Vg, &["name", "size"]).is_err());
     // --units k --nosuffix
-    let r = parse_lvm_columns_with(
-        "vg0;4096.00\n",
-        LvmKind::Vg,
-        &["vg_name", "vg_size"],
-        ";",
-        LvmUnit::Kib,
-    )
-    .unwrap();
+    let r = parse_lvm_columns_with("vg0;4096.00\n", LvmKind::Vg, &["vg_name", "vg_size"], ";", LvmUnit::Kib)
+        .unwrap();
     assert_eq!(r.vgs[0].size, Some(ByteSize::exact(4 << 20)));
 }
 

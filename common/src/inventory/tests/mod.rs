@@ -70,8 +70,5 @@ pub(super) fn between(text: &str, start: &str, end: &str) -> String {
 
 /// The text without lines containing any of `markers`.
 pub(super) fn without_lines(text: &str, markers: &[&str]) -> String {
-    text.lines()
-        .filter(|l| !markers.iter().any(|m| l.contains(m)))
-        .map(|l| format!("{l}\n"))
-        .collect()
+    text.lines().filter(|l| !markers.iter().any(|m| l.contains(m))).map(|l| format!("{l}\n")).collect()
 }

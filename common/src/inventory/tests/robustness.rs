@@ -22,13 +22,7 @@ fn parsers() -> Vec<(&'static str, ParseFn)> {
         ("vgs_json", |t| ok(parse_vgs_json(t))),
         ("pvs_json", |t| ok(parse_pvs_json(t))),
         ("lvs_json", |t| ok(parse_lvs_json(t))),
-        ("lvm_columns", |t| {
-            ok(parse_lvm_columns(
-                t,
-                LvmKind::Lv,
-                &["lv_name", "vg_name", "lv_size"],
-            ))
-        }),
+        ("lvm_columns", |t| ok(parse_lvm_columns(t, LvmKind::Lv, &["lv_name", "vg_name", "lv_size"]))),
         ("lvm_nameprefixes", |t| ok(parse_lvm_nameprefixes(t))),
         ("lvm_table", |t| ok(parse_lvm_table(t))),
         ("vgdisplay", |t| ok(parse_vgdisplay_colon(t))),
@@ -52,24 +46,14 @@ fn parsers() -> Vec<(&'static str, ParseFn)> {
         ("mountinfo", |t| ok(parse_mountinfo(t))),
         ("fstab", |t| ok(parse_fstab(t))),
         ("brick_dirs", |t| ok(parse_brick_dirs(t))),
-        ("gluster_block_info_json", |t| {
-            ok(parse_gluster_block_info_json(t))
-        }),
-        ("gluster_block_list_json", |t| {
-            ok(parse_gluster_block_list_json(t))
-        }),
-        ("gluster_block_info_text", |t| {
-            ok(parse_gluster_block_info_text(t))
-        }),
+        ("gluster_block_info_json", |t| ok(parse_gluster_block_info_json(t))),
+        ("gluster_block_list_json", |t| ok(parse_gluster_block_list_json(t))),
+        ("gluster_block_info_text", |t| ok(parse_gluster_block_info_text(t))),
     ]
 }
 
 fn parser(name: &str) -> ParseFn {
-    parsers()
-        .into_iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("no parser {name}"))
-        .1
+    parsers().into_iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no parser {name}")).1
 }
 
 /// Formats where any truncation that drops a non-whitespace character must be an error.
@@ -93,10 +77,7 @@ fn not_parser_input(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     name.ends_with(".md")
         || name.ends_with(".stderr")
-        || matches!(
-            name,
-            "commands.json" | "changes.json" | "truth.json" | "hostname.txt"
-        )
+        || matches!(name, "commands.json" | "changes.json" | "truth.json" | "hostname.txt")
         || name.starts_with("drifted-db")
 }
 
@@ -149,26 +130,23 @@ fn route(rel: &str) -> Option<(&'static [&'static str], bool)> {
         | "vgs-headings-all-fields-with-warnings-mpath-dup-pv.txt"
         | "vgs-lvs-text-thinpool-rhel8-lvm-operator.txt" => (&["lvm_table"], true),
         "lvs-nameprefixes-pipe-thinpool-hidden-tdata-tmeta.txt"
-        | "vgs-nameprefixes-pipe-separator-lvm2.03.txt" => {
-            (&["lvm_nameprefixes", "lvm_columns"], true)
-        }
+        | "vgs-nameprefixes-pipe-separator-lvm2.03.txt" => (&["lvm_nameprefixes", "lvm_columns"], true),
         "lvs-reportformat-json-and-fullreport-manpage.txt" => (&["lvm_json"], false),
         "vgdisplay-c-heketi-v5-device-add.txt" => (&["vgdisplay"], false),
         "lsblk-J-multipath-dm-flat-list.txt" => (&["lsblk_json"], true),
         "lsblk-pairs-kname-pkname-type-mountpoint.txt" => (&["lsblk_pairs"], true),
-        "lsblk-tree-loop-lvm-nvme-util-linux-testsuite.txt"
-        | "lsblk-tree-rhel6-multipath-dm-suffix.txt" => (&["lsblk_tree"], true),
-        "lsblk-tree-heketi-thinpool-brick-ubuntu.txt"
-        | "lsblk-tree-thinpool-raid-tmeta-lvm-operator.txt" => (&["lsblk_tree"], false),
-        "info-json-shapes-heketi-tests.txt" => (
-            &["gluster_block_info_json", "gluster_block_list_json"],
-            false,
-        ),
+        "lsblk-tree-loop-lvm-nvme-util-linux-testsuite.txt" | "lsblk-tree-rhel6-multipath-dm-suffix.txt" => {
+            (&["lsblk_tree"], true)
+        }
+        "lsblk-tree-heketi-thinpool-brick-ubuntu.txt" | "lsblk-tree-thinpool-raid-tmeta-lvm-operator.txt" => {
+            (&["lsblk_tree"], false)
+        }
+        "info-json-shapes-heketi-tests.txt" => {
+            (&["gluster_block_info_json", "gluster_block_list_json"], false)
+        }
         "info-list-text-versions.txt" => (&["gluster_block_info_text"], false),
         "peer-status-text-disconnected-and-daemon-down.txt" => (&["peer_status_text"], false),
-        "pool-list-and-peer-status-text-4nodes.txt" => {
-            (&["pool_list_text", "peer_status_text"], false)
-        }
+        "pool-list-and-peer-status-text-4nodes.txt" => (&["pool_list_text", "peer_status_text"], false),
         "peer-status-xml-3peers-hostnames.txt" => (&["peer_status_xml"], true),
         "pool-list-xml-localhost.txt" => (&["pool_list_xml"], true),
         "volume-info-text-disperse-many-options-xosan.txt"
@@ -186,21 +164,13 @@ fn route(rel: &str) -> Option<(&'static [&'static str], bool)> {
 }
 
 fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             walk(&p, base, out);
         } else {
-            out.push(
-                p.strip_prefix(base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-            );
+            out.push(p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/"));
         }
     }
 }
@@ -224,10 +194,7 @@ fn corpus_inputs() -> Vec<(String, &'static [&'static str], bool, String)> {
             None => unrouted.push(rel),
         }
     }
-    assert!(
-        unrouted.is_empty(),
-        "corpus files without a parser: {unrouted:?}"
-    );
+    assert!(unrouted.is_empty(), "corpus files without a parser: {unrouted:?}");
     out
 }
 
@@ -245,11 +212,7 @@ fn every_corpus_file_has_a_parser() {
         // the files that need cutting apart are not accidentally parseable as a whole by the
         // first parser (otherwise the extraction in the corpus tests would be pointless)
         if !*whole {
-            assert!(
-                parser(names[0])(text).is_err(),
-                "{rel} parses whole via {}",
-                names[0]
-            );
+            assert!(parser(names[0])(text).is_err(), "{rel} parses whole via {}", names[0]);
         }
     }
 }
@@ -257,10 +220,7 @@ fn every_corpus_file_has_a_parser() {
 fn no_panic(name: &str, f: ParseFn, input: &str, ctx: &str) -> Result<(), ParseError> {
     match catch_unwind(AssertUnwindSafe(|| f(input))) {
         Ok(r) => r,
-        Err(_) => panic!(
-            "{name} panicked on {ctx}: {:?}",
-            input.chars().take(200).collect::<String>()
-        ),
+        Err(_) => panic!("{name} panicked on {ctx}: {:?}", input.chars().take(200).collect::<String>()),
     }
 }
 
@@ -268,10 +228,8 @@ fn no_panic(name: &str, f: ParseFn, input: &str, ctx: &str) -> Result<(), ParseE
 fn cut_points(text: &str) -> Vec<usize> {
     let n = text.len();
     let step = (n / 100).max(1);
-    let mut cuts: Vec<usize> = (0..n.min(200))
-        .chain((0..n).step_by(step))
-        .chain(n.saturating_sub(200)..n)
-        .collect();
+    let mut cuts: Vec<usize> =
+        (0..n.min(200)).chain((0..n).step_by(step)).chain(n.saturating_sub(200)..n).collect();
     cuts.retain(|c| text.is_char_boundary(*c));
     cuts.sort_unstable();
     cuts.dedup();
@@ -446,11 +404,7 @@ fn garbage_is_an_error() {
             if empty_ok(name, g) {
                 assert!(r.is_ok(), "{name} on empty");
             } else {
-                assert!(
-                    r.is_err(),
-                    "{name} accepted garbage {:?}",
-                    g.chars().take(40).collect::<String>()
-                );
+                assert!(r.is_err(), "{name} accepted garbage {:?}", g.chars().take(40).collect::<String>());
             }
         }
     }
