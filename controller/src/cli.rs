@@ -23,6 +23,24 @@ pub enum Command {
     /// One-screen summary of a heketi database: schema, entry counts, clusters, pending
     /// operations, file layout.
     Inspect(InspectArgs),
+    /// Write a new heketi.db from an export JSON (what `heketi db import` does), without heketi.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export JSON to import (a bolt file or gzip is accepted too).
+    #[arg(long, value_name = "FILE")]
+    pub json: PathBuf,
+    /// The new heketi.db to create; refused if it exists.
+    #[arg(long, value_name = "FILE")]
+    pub db_out: PathBuf,
+    /// Page size of the new file: 4096 for x86-64/arm64 heketi hosts, 65536 for ppc64le.
+    #[arg(long, default_value_t = 4096, value_parser = parse_page_size)]
+    pub page_size: usize,
+    /// Leave out the MANAGE/STORAGE hostname registry keys (heketi v10's own import does).
+    #[arg(long)]
+    pub no_registry_keys: bool,
 }
 
 #[derive(Debug, Args)]
@@ -64,4 +82,11 @@ pub struct InspectArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+}
+
+fn parse_page_size(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n.is_power_of_two() && (1024..=65536).contains(&n) => Ok(n),
+        _ => Err("a power of two from 1024 to 65536 (4096 on x86-64, 65536 on ppc64le)".into()),
+    }
 }

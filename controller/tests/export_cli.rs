@@ -205,3 +205,28 @@ fn unreadable_file_exits_2() {
     };
     assert_clean_failure(&o, &db, "permission denied");
 }
+
+#[test]
+fn import_writes_a_db_that_exports_back_identically_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let new_db = dir.path().join("heketi.db.new");
+    for name in ["small", "pending_clone"] {
+        let _ = std::fs::remove_file(&new_db);
+        let json = data(&format!("{name}.json"));
+        let o = run(&["import", "--json", json.to_str().unwrap(), "--db-out", new_db.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = run(&["export", "--db", new_db.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(o.stdout == std::fs::read(&json).unwrap(), "{name}: import → export differs");
+    }
+    let before = std::fs::read(&new_db).unwrap();
+    let o = run(&[
+        "import",
+        "--json",
+        data("small.json").to_str().unwrap(),
+        "--db-out",
+        new_db.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, &new_db, "already exists");
+    assert_eq!(std::fs::read(&new_db).unwrap(), before);
+}

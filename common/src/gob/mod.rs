@@ -15,11 +15,13 @@
 //!   while resolving a type sequence, the way Go's does.
 
 mod decode;
+mod encode;
 
 mod value;
 mod wire;
 
 pub use decode::{decode, decode_with, Decoded, TypeCache};
+pub use encode::{encode, EncValue, EncodeError, MapSpec, SliceSpec, StructSpec, TypeSpec};
 
 pub use value::{Struct, Value};
 pub use wire::{TypeRegistry, WireType};

@@ -11,6 +11,7 @@ mod load;
 pub mod model;
 mod pendingop;
 pub mod schema;
+mod to_gob;
 
 pub use entry::{decode_entry, decode_entry_cached, BucketKind, Entry, EntryError};
 pub use export::{to_export_json, write_export_json};
@@ -20,3 +21,4 @@ pub use load::{decompress_if_gzip, detect_format, load, LoadError, Loaded, Sourc
 pub use model::*;
 pub use pendingop::{pending_change_name, pending_op_type_name};
 pub use schema::SchemaGeneration;
+pub use to_gob::{durability_of, to_bolt, BoltWriteError, BoltWriteOptions, ToGobError};

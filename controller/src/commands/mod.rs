@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod export;
+mod import;
 mod inspect;
 
 use anyhow::Result;
@@ -12,5 +13,6 @@ pub fn run(cmd: Command) -> Result<Exit> {
     match cmd {
         Command::Export(a) => export::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Import(a) => import::run(a),
     }
 }
