@@ -7,6 +7,8 @@
 //! and export JSON; [`inventory`] parses what the agent collects on a node.
 
 pub mod bolt;
+pub mod diff;
 pub mod gob;
 pub mod heketi;
 pub mod inventory;
+pub mod topology;
