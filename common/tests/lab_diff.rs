@@ -202,3 +202,27 @@ fn check_finds_every_injected_inconsistency() {
         );
     }
 }
+
+/// Writes `tests/data/snapshots/lab-*.json` (ClusterSnapshot files for the CLI tests and the
+/// README example) from the lab captures: `cargo test -p heketi-doctor-common --test lab_diff
+/// -- --ignored regenerate`.
+#[test]
+#[ignore]
+fn regenerate_snapshots() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/snapshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (state, file) in [("", "lab-consistent.json"), ("after-live-drift", "lab-after-live-drift.json")] {
+        let snap = support::snapshot(state);
+        std::fs::write(dir.join(file), serde_json::to_string_pretty(&snap).unwrap() + "\n").unwrap();
+    }
+}
+
+#[test]
+fn committed_snapshots_match_the_captures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/snapshots");
+    for (state, file) in [("", "lab-consistent.json"), ("after-live-drift", "lab-after-live-drift.json")] {
+        let committed: heketi_doctor_common::topology::ClusterSnapshot =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        assert_eq!(committed, support::snapshot(state), "{file} is stale: run the regenerate test");
+    }
+}

@@ -25,6 +25,38 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write a new heketi.db from an export JSON (what `heketi db import` does), without heketi.
     Import(ImportArgs),
+    /// Check a heketi database on its own: references, lists, accounting, pending operations.
+    Check(CheckArgs),
+    /// Compare a heketi database with the real cluster (a snapshot from `collect`).
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The cluster's state: a snapshot written by `heketi-doctor collect -o`.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -17,7 +17,6 @@ use clap::Parser;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Ok = 0,
-    #[allow(dead_code)] // used by diff/check (next issues)
     Drift = 1,
     CouldNotRun = 2,
     #[allow(dead_code)] // used by export --salvage

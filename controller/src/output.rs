@@ -35,7 +35,6 @@ impl Destination {
     }
 
     /// Write `bytes` (to stdout, or atomically to the file).
-    #[allow(dead_code)] // used by later commands
     pub fn write(&self, bytes: &[u8]) -> Result<()> {
         self.write_with(|w| w.write_all(bytes))
     }

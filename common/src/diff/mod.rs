@@ -4,6 +4,7 @@
 
 mod check;
 mod finding;
+pub mod render;
 mod truth;
 
 pub use check::check_db;

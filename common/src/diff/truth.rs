@@ -299,7 +299,8 @@ pub fn diff_against_truth(db: &Db, truth: &GroundTruth) -> Vec<Finding> {
                 );
             }
         }
-        if ob.mounted == Some(false) {
+        // A brick whose LV is gone is reported as such, not also as unmounted.
+        if ob.mounted == Some(false) && ob.lv.is_some() {
             out.push(
                 Finding::new(
                     Code::BrickNotMounted,

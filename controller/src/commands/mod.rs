@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod check;
 mod export;
 mod import;
 mod inspect;
@@ -14,5 +15,7 @@ pub fn run(cmd: Command) -> Result<Exit> {
         Command::Export(a) => export::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Import(a) => import::run(a),
+        Command::Check(a) => check::run_check(a),
+        Command::Diff(a) => check::run_diff(a),
     }
 }

@@ -1,0 +1,158 @@
+//! Rendering findings for people (text, Markdown) and machines (JSON).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::finding::{Finding, Severity};
+
+/// A diff/check result with its context, as written by `--output json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report<'a> {
+    pub summary: Summary,
+    /// Nodes that reported (hostnames).
+    pub nodes_seen: Vec<String>,
+    /// Agents that did not answer: their objects are unknown, not missing.
+    pub nodes_not_seen: Vec<String>,
+    pub findings: &'a [Finding],
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub info: usize,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Self {
+        let n = |s| findings.iter().filter(|f| f.severity == s).count();
+        Summary { errors: n(Severity::Error), warnings: n(Severity::Warning), info: n(Severity::Info) }
+    }
+
+    /// Drift = any warning or error (info is what could not be verified).
+    pub fn has_drift(&self) -> bool {
+        self.errors + self.warnings > 0
+    }
+}
+
+fn sev(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARN",
+        Severity::Info => "info",
+    }
+}
+
+fn kind(f: &Finding) -> String {
+    serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn short(v: &Option<serde_json::Value>) -> Option<String> {
+    let v = v.as_ref()?;
+    let s = match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Some(if s.len() > 160 {
+        format!("{}…", &s[..s.char_indices().nth(157).map_or(s.len(), |(i, _)| i)])
+    } else {
+        s
+    })
+}
+
+/// Text for a terminal: findings grouped by severity, with DB/observed values, evidence and
+/// the suggested repair, then a one-line summary.
+pub fn render_text(r: &Report<'_>) -> String {
+    let mut s = String::new();
+    for f in r.findings {
+        let name = f.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        let _ = writeln!(s, "{:<5} {:<26} {} {}{name}", sev(f.severity), f.code.as_str(), kind(f), f.id);
+        let _ = writeln!(s, "      {}", f.message);
+        if let Some(db) = short(&f.db) {
+            let _ = writeln!(s, "      db:       {db}");
+        }
+        if let Some(obs) = short(&f.observed) {
+            let _ = writeln!(s, "      observed: {obs}");
+        }
+        if !f.evidence.is_empty() {
+            let ev: Vec<String> = f
+                .evidence
+                .iter()
+                .map(|e| match &e.node {
+                    Some(n) => format!("{n}: {}", e.source),
+                    None => e.source.clone(),
+                })
+                .collect();
+            let _ = writeln!(s, "      evidence: {}", ev.join("; "));
+        }
+        if let Some(rep) = &f.repair {
+            let _ = writeln!(s, "      repair:   {rep}");
+        }
+    }
+    let m = r.summary;
+    let _ = writeln!(
+        s,
+        "{}{} errors, {} warnings, {} info; nodes seen: {}{}",
+        if r.findings.is_empty() { "" } else { "\n" },
+        m.errors,
+        m.warnings,
+        m.info,
+        if r.nodes_seen.is_empty() { "-".to_owned() } else { r.nodes_seen.join(", ") },
+        if r.nodes_not_seen.is_empty() {
+            String::new()
+        } else {
+            format!("; NOT seen (their objects are unknown): {}", r.nodes_not_seen.join(", "))
+        }
+    );
+    s
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A Markdown page: summary and one table row per finding.
+pub fn render_markdown(r: &Report<'_>, title: &str) -> String {
+    let mut s = String::new();
+    let m = r.summary;
+    let _ = writeln!(s, "# {title}\n");
+    let _ = writeln!(s, "**{} errors, {} warnings, {} info.**\n", m.errors, m.warnings, m.info);
+    let _ = writeln!(
+        s,
+        "- Nodes seen: {}",
+        if r.nodes_seen.is_empty() { "-".into() } else { r.nodes_seen.join(", ") }
+    );
+    if !r.nodes_not_seen.is_empty() {
+        let _ = writeln!(
+            s,
+            "- **Not seen** (objects there are unknown, not missing): {}",
+            r.nodes_not_seen.join(", ")
+        );
+    }
+    if r.findings.is_empty() {
+        let _ = writeln!(s, "\nNo findings: the database matches the cluster.");
+        return s;
+    }
+    let _ = writeln!(s, "\n| severity | code | kind | id | message | db | observed | repair |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    for f in r.findings {
+        let id = match &f.name {
+            Some(n) => format!("`{}` ({})", f.id, md_escape(n)),
+            None => format!("`{}`", f.id),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+            sev(f.severity),
+            f.code.as_str(),
+            kind(f),
+            id,
+            md_escape(&f.message),
+            md_escape(&short(&f.db).unwrap_or_default()),
+            md_escape(&short(&f.observed).unwrap_or_default()),
+            md_escape(f.repair.as_deref().unwrap_or("")),
+        );
+    }
+    s
+}

@@ -1,0 +1,110 @@
+//! `heketi-doctor check` and `diff` as an operator runs them: exit codes, formats, and the
+//! findings on the lab captures (real gluster/LVM outputs of a 3-node heketi cluster).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_heketi-doctor");
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(rel)
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env_remove("RUST_LOG").output().expect("run heketi-doctor")
+}
+
+fn diff(db: &str, snapshot: &str, format: &str) -> Output {
+    run(&[
+        "diff",
+        "--db",
+        data(db).to_str().unwrap(),
+        "--snapshot",
+        data(snapshot).to_str().unwrap(),
+        "--output",
+        format,
+    ])
+}
+
+#[test]
+fn consistent_cluster_exits_0_with_no_warning_or_error() {
+    let o = diff("corpus/lab-debian12/truth.json", "snapshots/lab-consistent.json", "text");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("0 errors, 0 warnings"), "{out}");
+    assert!(out.contains("nodes seen: node1, node2, node3"), "{out}");
+}
+
+#[test]
+fn drift_exits_1_and_json_findings_have_the_documented_fields() {
+    let o = diff("corpus/lab-debian12/truth.json", "snapshots/lab-after-live-drift.json", "json");
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        for key in ["code", "severity", "kind", "id", "message"] {
+            assert!(f.get(key).is_some_and(|x| x.is_string()), "{key} missing in {f}");
+        }
+        assert!(["info", "warning", "error"].contains(&f["severity"].as_str().unwrap()));
+        assert!(["cluster", "node", "device", "brick", "volume", "blockvolume", "pendingop"]
+            .contains(&f["kind"].as_str().unwrap()));
+    }
+    let codes: Vec<&str> = findings.iter().map(|f| f["code"].as_str().unwrap()).collect();
+    for code in [
+        "VOLUME_NOT_IN_DB",
+        "BRICK_LV_MISSING",
+        "VOLUME_NOT_IN_GLUSTER",
+        "BRICK_NOT_MOUNTED",
+        "BRICK_FSTAB_MISSING",
+        "GID_MISMATCH",
+        "FOREIGN_VOLUME",
+    ] {
+        assert!(codes.contains(&code), "{code} not in {codes:?}");
+    }
+    assert_eq!(
+        v["summary"]["errors"].as_u64().unwrap() as usize,
+        findings.iter().filter(|f| f["severity"] == "error").count()
+    );
+}
+
+#[test]
+fn markdown_report_has_a_table() {
+    let o = diff("corpus/lab-debian12/drifted-db.json", "snapshots/lab-consistent.json", "markdown");
+    assert_eq!(o.status.code(), Some(1));
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(md.starts_with("# heketi-doctor diff"), "{md}");
+    assert!(md.contains("| severity | code |") && md.contains("`VOLUME_SIZE_MISMATCH`"), "{md}");
+}
+
+#[test]
+fn check_on_fixtures() {
+    let o = run(&["check", "--db", data("heketi-db/small.db").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    // pending.db holds 38 pending operations: warnings, so exit 1, and nothing else above info.
+    let o = run(&["check", "--db", data("heketi-db/pending.db").to_str().unwrap(), "--output", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let above_info: Vec<&serde_json::Value> =
+        v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] != "info").collect();
+    assert_eq!(above_info.len(), 38);
+    assert!(above_info.iter().all(|f| f["code"] == "PENDING_OPERATION"));
+}
+
+#[test]
+fn bad_snapshot_exits_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("snap.json");
+    std::fs::write(&bad, b"{\"nope\": 1}").unwrap();
+    let o = run(&[
+        "diff",
+        "--db",
+        data("heketi-db/small.db").to_str().unwrap(),
+        "--snapshot",
+        bad.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("snap.json") && err.contains("not a heketi-doctor snapshot"), "{err}");
+}
