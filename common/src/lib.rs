@@ -11,4 +11,5 @@ pub mod diff;
 pub mod gob;
 pub mod heketi;
 pub mod inventory;
+pub mod rebuild;
 pub mod topology;

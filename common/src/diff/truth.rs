@@ -172,8 +172,25 @@ pub fn diff_against_truth(db: &Db, truth: &GroundTruth) -> Vec<Finding> {
             );
         }
         // heketi's accounting: used = Σ (pool data + pool metadata) of the bricks on the VG.
-        let bricks_here: Vec<_> =
-            truth.bricks.values().filter(|b| b.device_id == *id && b.lv.is_some()).collect();
+        // Orphan LVs (in no gluster volume and not in the DB) are reported on their own; a DB
+        // brick whose LV is gone makes the comparison meaningless (reported as BRICK_LV_MISSING).
+        let accountable =
+            |b: &&crate::topology::ObservedBrick| b.volume.is_some() || db.bricks.contains_key(&b.id);
+        let bricks_here: Vec<_> = truth
+            .bricks
+            .values()
+            .filter(|b| b.device_id == *id && b.lv.is_some())
+            .filter(accountable)
+            .collect();
+        // DB bricks whose LV is gone keep their DB charge here (BRICK_LV_MISSING covers them).
+        let charged_missing: u64 = d
+            .bricks
+            .iter()
+            .filter(|b| truth.bricks.get(*b).is_none_or(|o| o.lv.is_none()))
+            .filter_map(|b| db.bricks.get(b))
+            .filter(|b| b.lvm_lv.is_empty())
+            .map(|b| b.tp_size + b.pool_metadata_size)
+            .sum();
         let complete = bricks_here.iter().all(|b| b.lv.as_ref().is_some_and(|l| l.pool_size_kib.is_some()));
         if complete {
             // Pools shared by several thin LVs (clones) are charged once.
@@ -181,9 +198,10 @@ pub fn diff_against_truth(db: &Db, truth: &GroundTruth) -> Vec<Finding> {
             let used: u64 = bricks_here
                 .iter()
                 .filter_map(|b| b.lv.as_ref())
-                .filter(|l| pools.insert(l.thin_pool.clone()))
+                .filter(|l| l.thin_pool.is_none() || pools.insert(l.thin_pool.clone()))
                 .map(|l| l.pool_size_kib.unwrap_or(0) + l.pool_metadata_kib.unwrap_or(0))
-                .sum();
+                .sum::<u64>()
+                + charged_missing;
             let expected_free = od.size_kib.saturating_sub(used);
             if d.info.storage.used != used || d.info.storage.free != expected_free {
                 out.push(
