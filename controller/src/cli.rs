@@ -29,6 +29,51 @@ pub enum Command {
     Check(CheckArgs),
     /// Compare a heketi database with the real cluster (a snapshot from `collect`).
     Diff(DiffArgs),
+    /// Rebuild an import-ready heketi DB (export JSON) from the DB and the real cluster.
+    Rebuild(RebuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// The base: the current heketi.db, an older backup or export. Not needed with --from-scratch.
+    #[arg(long, value_name = "FILE", required_unless_present = "from_scratch")]
+    pub db: Option<PathBuf>,
+    /// Start from nothing (the DB is lost): everything comes from the cluster.
+    #[arg(long, conflicts_with = "db")]
+    pub from_scratch: bool,
+    /// The cluster's state: a snapshot written by `heketi-doctor collect -o`.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// Where to write the repaired export JSON (for `heketi db import` or `heketi-doctor import`).
+    #[arg(short = 'o', long = "output-file", value_name = "FILE", required_unless_present = "dry_run")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the plan as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Print the plan only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep DB entries that no longer exist in the cluster instead of removing them.
+    #[arg(long)]
+    pub keep_missing: bool,
+    /// Keep pending operations (default: clear them; their entries are reconciled).
+    #[arg(long)]
+    pub keep_pending: bool,
+    /// The cluster id to use when the DB has none (e.g. the StorageClass `clusterid`).
+    #[arg(long, value_name = "ID")]
+    pub cluster_id: Option<String>,
+    /// Known node ids: HOST=ID (HOST = manage or storage hostname); repeatable.
+    #[arg(long = "node-id", value_name = "HOST=ID")]
+    pub node_ids: Vec<String>,
+    /// `heketi-cli topology info --json` output from before the damage: cluster and node ids.
+    #[arg(long, value_name = "FILE")]
+    pub topology: Option<PathBuf>,
+    /// Plan format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub output_format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

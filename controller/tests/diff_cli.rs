@@ -108,3 +108,59 @@ fn bad_snapshot_exits_2_with_one_line() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("snap.json") && err.contains("not a heketi-doctor snapshot"), "{err}");
 }
+
+#[test]
+fn rebuild_writes_a_db_that_diffs_clean_and_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("repaired.json");
+    let plan = dir.path().join("plan.json");
+    let o = run(&[
+        "rebuild",
+        "--db",
+        data("corpus/lab-debian12/drifted-db.json").to_str().unwrap(),
+        "--snapshot",
+        data("snapshots/lab-consistent.json").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--plan",
+        plan.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert!(text.contains("was made by heketi but had no DB entry: adopted"), "{text}");
+    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    assert!(p["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["reason"].as_str().is_some_and(|r| !r.is_empty())));
+    // The result agrees with the cluster…
+    let o = diff(out.to_str().unwrap(), "snapshots/lab-consistent.json", "text");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    // …and becomes a heketi.db that reads back identically.
+    let new_db = dir.path().join("heketi.db");
+    let o = run(&["import", "--json", out.to_str().unwrap(), "--db-out", new_db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&["export", "--db", new_db.to_str().unwrap()]);
+    assert_eq!(o.stdout, std::fs::read(&out).unwrap());
+}
+
+#[test]
+fn rebuild_dry_run_writes_nothing_and_from_scratch_needs_no_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("repaired.json");
+    let o = run(&[
+        "rebuild",
+        "--from-scratch",
+        "--snapshot",
+        data("snapshots/lab-consistent.json").to_str().unwrap(),
+        "--dry-run",
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // A cluster and three nodes get new ids: they exist nowhere on disk.
+    assert_eq!(plan["generated_ids"].as_array().unwrap().len(), 4);
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "dry run wrote a file");
+}

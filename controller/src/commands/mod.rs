@@ -4,6 +4,7 @@ mod check;
 mod export;
 mod import;
 mod inspect;
+mod rebuild;
 
 use anyhow::Result;
 
@@ -17,5 +18,6 @@ pub fn run(cmd: Command) -> Result<Exit> {
         Command::Import(a) => import::run(a),
         Command::Check(a) => check::run_check(a),
         Command::Diff(a) => check::run_diff(a),
+        Command::Rebuild(a) => rebuild::run(a),
     }
 }
