@@ -148,7 +148,6 @@ fn rebuild_writes_a_db_that_diffs_clean_and_imports() {
 #[test]
 fn rebuild_dry_run_writes_nothing_and_from_scratch_needs_no_db() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("repaired.json");
     let o = run(&[
         "rebuild",
         "--from-scratch",
