@@ -217,3 +217,24 @@ fn rebuild_against_live_drift_follows_the_cluster() {
     let unexpected: Vec<_> = bad.iter().filter(|b| !expected_left.iter().any(|e| b.starts_with(e))).collect();
     assert!(unexpected.is_empty(), "{unexpected:#?}\n{}", rebuild::render_plan_text(&plan));
 }
+
+#[test]
+fn synthesized_snapshots_agree_with_their_db() {
+    // A consistent cluster for every fixture: diff finds no drift, rebuild changes nothing.
+    for name in ["small.json", "medium.json", "pending_clone.json"] {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/heketi-db").join(name);
+        let db = heketi_doctor_common::heketi::load(&std::fs::read(p).unwrap()).unwrap().db;
+        let gt = topology::assemble(&topology::snapshot_from_db(&db, 0));
+        let f = heketi_doctor_common::diff::diff_against_truth(&db, &gt);
+        let bad: Vec<String> = f
+            .iter()
+            .filter(|x| x.severity > heketi_doctor_common::diff::Severity::Info)
+            .map(|x| format!("{} {} {}", x.code.as_str(), x.id, x.message))
+            .collect();
+        assert!(bad.is_empty(), "{name}: {bad:#?}");
+    }
+    let truth_db = support::db("truth.json");
+    let gt = topology::assemble(&topology::snapshot_from_db(&truth_db, 0));
+    let (_, plan) = rebuild::rebuild(&truth_db, &gt, &Policy::default(), &mut Counter(0)).unwrap();
+    assert!(plan.changes.is_empty(), "{}", rebuild::render_plan_text(&plan));
+}

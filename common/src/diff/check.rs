@@ -11,6 +11,12 @@ use crate::heketi::{pending_change_name, pending_op_type_name, schema, Db};
 
 use super::finding::{Code, Evidence, Finding, Kind, Severity};
 
+/// Membership in one of heketi's id lists, which are sorted (heketi inserts with `Sort()`):
+/// bisect first, fall back to a scan so an unsorted list (itself a finding) still answers right.
+fn has(list: &[String], id: &str) -> bool {
+    list.binary_search_by(|x| x.as_str().cmp(id)).is_ok() || list.iter().any(|x| x == id)
+}
+
 struct Checker<'a> {
     db: &'a Db,
     out: Vec<Finding>,
@@ -158,7 +164,7 @@ pub fn check_db(db: &Db) -> Vec<Finding> {
         c.list(Kind::Node, id, "devices", &n.devices);
         match db.clusters.get(&n.info.cluster_id) {
             None => c.dangling(Kind::Node, id, "cluster", &n.info.cluster_id),
-            Some(cl) if cl.info.nodes.binary_search(id).is_err() && !cl.info.nodes.contains(id) => {
+            Some(cl) if !has(&cl.info.nodes, id) => {
                 c.no_back_ref(Kind::Node, id, "cluster", &n.info.cluster_id, "does not list this node")
             }
             _ => {}
@@ -194,7 +200,7 @@ pub fn check_db(db: &Db) -> Vec<Finding> {
         c.list(Kind::Device, id, "bricks", &d.bricks);
         match db.nodes.get(&d.node_id) {
             None => c.dangling(Kind::Device, id, "node", &d.node_id),
-            Some(n) if !n.devices.contains(id) => c.no_back_ref(
+            Some(n) if !has(&n.devices, id) => c.no_back_ref(
                 Kind::Node,
                 &d.node_id,
                 "device",
@@ -261,7 +267,7 @@ pub fn check_db(db: &Db) -> Vec<Finding> {
         match db.devices.get(&i.device_id) {
             None => c.dangling(Kind::Brick, id, "device", &i.device_id),
             Some(d) => {
-                if !d.bricks.contains(id) {
+                if !has(&d.bricks, id) {
                     c.no_back_ref(Kind::Brick, id, "device", &i.device_id, "does not list this brick");
                 }
                 if d.node_id != i.node_id {
@@ -277,7 +283,7 @@ pub fn check_db(db: &Db) -> Vec<Finding> {
         }
         match db.volumes.get(&i.volume_id) {
             None => c.dangling(Kind::Brick, id, "volume", &i.volume_id),
-            Some(v) if !v.bricks.contains(id) => {
+            Some(v) if !has(&v.bricks, id) => {
                 c.no_back_ref(Kind::Brick, id, "volume", &i.volume_id, "does not list this brick")
             }
             _ => {}
@@ -316,7 +322,7 @@ pub fn check_db(db: &Db) -> Vec<Finding> {
         match db.clusters.get(&v.info.cluster) {
             None => c.dangling(Kind::Volume, id, "cluster", &v.info.cluster),
             Some(cl) => {
-                if !cl.info.volumes.contains(id) {
+                if !has(&cl.info.volumes, id) {
                     c.no_back_ref(Kind::Volume, id, "cluster", &v.info.cluster, "does not list this volume");
                 }
                 let hosts = v.info.mount.glusterfs.hosts.as_ref().map_or(0, Vec::len);
@@ -398,7 +404,7 @@ pub fn check_db(db: &Db) -> Vec<Finding> {
         }
         match db.clusters.get(&bv.info.cluster) {
             None => c.dangling(Kind::BlockVolume, id, "cluster", &bv.info.cluster),
-            Some(cl) if !cl.info.block_volumes.contains(id) => c.no_back_ref(
+            Some(cl) if !has(&cl.info.block_volumes, id) => c.no_back_ref(
                 Kind::BlockVolume,
                 id,
                 "cluster",
@@ -409,7 +415,7 @@ pub fn check_db(db: &Db) -> Vec<Finding> {
         }
         match db.volumes.get(&bv.info.block_hosting_volume) {
             None => c.dangling(Kind::BlockVolume, id, "block-hosting volume", &bv.info.block_hosting_volume),
-            Some(v) if !v.info.block_info.block_volumes.contains(id) => c.no_back_ref(
+            Some(v) if !has(&v.info.block_info.block_volumes, id) => c.no_back_ref(
                 Kind::BlockVolume,
                 id,
                 "volume",

@@ -77,18 +77,30 @@ pub(crate) type Reasons = BTreeMap<(Kind, String), Vec<(String, Vec<Evidence>)>>
 
 const DERIVED: &str = "recomputed: heketi derives it from the other entries";
 
-fn entities(db: &Db) -> Vec<(Kind, BTreeMap<String, Value>)> {
-    fn to<T: Serialize>(m: &BTreeMap<String, T>) -> BTreeMap<String, Value> {
-        m.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null))).collect()
-    }
+/// The entities of one bucket that differ between base and result, as JSON (entries that are
+/// equal are never serialised: a no-op rebuild of 10k entries costs a comparison each).
+type Differing = Vec<(String, Option<Value>, Option<Value>)>;
+
+fn differing<T: Serialize + PartialEq>(a: &BTreeMap<String, T>, b: &BTreeMap<String, T>) -> Differing {
+    let json = |v: &T| serde_json::to_value(v).unwrap_or(Value::Null);
+    let ids: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    ids.into_iter()
+        .filter_map(|id| match (a.get(id), b.get(id)) {
+            (Some(x), Some(y)) if x == y => None,
+            (x, y) => Some((id.clone(), x.map(json), y.map(json))),
+        })
+        .collect()
+}
+
+fn entities(base: &Db, new: &Db) -> Vec<(Kind, Differing)> {
     vec![
-        (Kind::Cluster, to(&db.clusters)),
-        (Kind::Node, to(&db.nodes)),
-        (Kind::Device, to(&db.devices)),
-        (Kind::Volume, to(&db.volumes)),
-        (Kind::Brick, to(&db.bricks)),
-        (Kind::BlockVolume, to(&db.block_volumes)),
-        (Kind::PendingOp, to(&db.pending_ops)),
+        (Kind::Cluster, differing(&base.clusters, &new.clusters)),
+        (Kind::Node, differing(&base.nodes, &new.nodes)),
+        (Kind::Device, differing(&base.devices, &new.devices)),
+        (Kind::Volume, differing(&base.volumes, &new.volumes)),
+        (Kind::Brick, differing(&base.bricks, &new.bricks)),
+        (Kind::BlockVolume, differing(&base.block_volumes, &new.block_volumes)),
+        (Kind::PendingOp, differing(&base.pending_ops, &new.pending_ops)),
     ]
 }
 
@@ -142,20 +154,19 @@ pub(crate) fn compute(
             None => (DERIVED.to_owned(), vec![]),
         }
     };
-    for ((kind, old), (_, newm)) in entities(base).into_iter().zip(entities(new)) {
-        let ids: BTreeSet<&String> = old.keys().chain(newm.keys()).collect();
-        for id in ids {
-            let (reason, evidence) = reason_for(kind, id);
-            match (old.get(id), newm.get(id)) {
+    for (kind, entries) in entities(base, new) {
+        for (id, old, newv) in entries {
+            let (reason, evidence) = reason_for(kind, &id);
+            match (old, newv) {
                 (None, Some(v)) => {
                     plan.summary.added += 1;
                     plan.changes.push(Change {
                         kind,
-                        id: id.clone(),
-                        name: display_name(kind, v),
+                        name: display_name(kind, &v),
+                        id,
                         field: "added".into(),
                         old: None,
-                        new: Some(v.clone()),
+                        new: Some(v),
                         reason,
                         evidence,
                     });
@@ -164,25 +175,30 @@ pub(crate) fn compute(
                     plan.summary.removed += 1;
                     plan.changes.push(Change {
                         kind,
-                        id: id.clone(),
-                        name: display_name(kind, v),
+                        name: display_name(kind, &v),
+                        id,
                         field: "removed".into(),
-                        old: Some(v.clone()),
+                        old: Some(v),
                         new: None,
                         reason,
                         evidence,
                     });
                 }
-                (Some(a), Some(b)) if a != b => {
+                (Some(a), Some(b)) => {
                     let mut diffs = Vec::new();
-                    leaf_diffs("", a, b, &mut diffs);
+                    leaf_diffs("", &a, &b, &mut diffs);
+                    // The durability interface is not part of the JSON; a change to it always
+                    // comes with a change of Info.durability.
+                    if diffs.is_empty() {
+                        continue;
+                    }
                     plan.summary.modified_entities += 1;
                     for (field, o, n) in diffs {
                         plan.summary.field_changes += 1;
                         plan.changes.push(Change {
                             kind,
                             id: id.clone(),
-                            name: display_name(kind, b),
+                            name: display_name(kind, &b),
                             field,
                             old: Some(o),
                             new: Some(n),
@@ -191,7 +207,7 @@ pub(crate) fn compute(
                         });
                     }
                 }
-                _ => {}
+                (None, None) => {}
             }
         }
     }

@@ -10,12 +10,16 @@
 //! failed) is *unknown*, never *absent*. [`ObservedNode::knows`] tells which facts a node
 //! supplied; diff and rebuild must consult it before concluding that something is gone.
 
+mod synthesize;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::inventory::naming::{parse_brick_lv_name, parse_brick_path, parse_vg_name, parse_volume_name};
 use crate::inventory::{LvRole, NodeReport, Source};
+
+pub use synthesize::snapshot_from_db;
 
 /// Everything gathered in one collection: the reports that arrived and the agents that did not
 /// answer. This is the `snapshot.json` that `heketi-doctor collect -o` writes.
@@ -166,6 +170,9 @@ pub struct GroundTruth {
     pub foreign: Vec<ForeignObject>,
     /// Whether any glusterd answered: without it, the volume list is unknown.
     pub gluster_known: bool,
+    /// heketi volume id → gluster volume name (index over `volumes`).
+    #[serde(skip)]
+    by_heketi_id: BTreeMap<String, String>,
 }
 
 impl GroundTruth {
@@ -176,7 +183,10 @@ impl GroundTruth {
 
     /// The observed volume carrying this heketi id.
     pub fn volume_by_heketi_id(&self, id: &str) -> Option<&ObservedVolume> {
-        self.volumes.values().find(|v| v.heketi_id.as_deref() == Some(id))
+        if self.by_heketi_id.is_empty() {
+            return self.volumes.values().find(|v| v.heketi_id.as_deref() == Some(id));
+        }
+        self.by_heketi_id.get(id).and_then(|name| self.volumes.get(name))
     }
 }
 
@@ -246,6 +256,8 @@ pub fn assemble(snapshot: &ClusterSnapshot) -> GroundTruth {
     for v in truth.volumes.values_mut() {
         v.size_gib = volume_size_gib(v, &truth.bricks);
     }
+    truth.by_heketi_id =
+        truth.volumes.values().filter_map(|v| Some((v.heketi_id.clone()?, v.name.clone()))).collect();
     truth
 }
 
@@ -284,6 +296,16 @@ fn collect_lvm(truth: &mut GroundTruth, node: usize, r: &NodeReport) {
             },
         );
     }
+    // Pools by (VG, name) and how many thin LVs each serves: one pass, not one per brick.
+    let mut pools: BTreeMap<(&str, &str), (&crate::inventory::LogicalVolume, usize)> = BTreeMap::new();
+    for lv in lvm.lvs.iter().filter(|l| l.role == LvRole::ThinPool) {
+        pools.insert((lv.vg.as_str(), lv.name.as_str()), (lv, 0));
+    }
+    for lv in &lvm.lvs {
+        if let Some(e) = lv.pool_lv.as_deref().and_then(|p| pools.get_mut(&(lv.vg.as_str(), p))) {
+            e.1 += 1;
+        }
+    }
     for lv in &lvm.lvs {
         let heketi_vg = parse_vg_name(&lv.vg);
         if lv.hidden
@@ -297,11 +319,9 @@ fn collect_lvm(truth: &mut GroundTruth, node: usize, r: &NodeReport) {
         };
         match (lv.role, parse_brick_lv_name(&lv.name)) {
             (LvRole::Thin, Some(brick_id)) => {
-                let pool =
-                    lv.pool_lv.as_ref().and_then(|p| lvm.lvs.iter().find(|x| x.vg == lv.vg && &x.name == p));
-                let pool_thin_count = lv.pool_lv.as_ref().map_or(0, |p| {
-                    lvm.lvs.iter().filter(|x| x.vg == lv.vg && x.pool_lv.as_ref() == Some(p)).count()
-                });
+                let found = lv.pool_lv.as_deref().and_then(|p| pools.get(&(lv.vg.as_str(), p)));
+                let pool = found.map(|(p, _)| *p);
+                let pool_thin_count = found.map_or(0, |(_, n)| *n);
                 truth.bricks.insert(
                     brick_id.to_owned(),
                     ObservedBrick {
@@ -454,27 +474,23 @@ fn collect_mounts(truth: &mut GroundTruth, node: usize, r: &NodeReport) {
     }
 }
 
-/// GiB implied by the data bricks (arbiter bricks excluded; × data count for disperse): heketi's
-/// `Σ sets × data brick size` (spec §4.4). LVM rounds thin LV sizes up to whole extents, so the
-/// result is rounded down to GiB.
+/// GiB implied by the data bricks (spec §4.4): the data bricks' sizes summed and divided by the
+/// data bricks per set — replica copies and disperse redundancy carry no extra capacity, arbiter
+/// bricks none at all. Independent of brick order, so expanded volumes with sets of different
+/// sizes come out right. LVM rounds thin LV sizes up to whole extents: the result is floored.
 fn volume_size_gib(v: &ObservedVolume, bricks: &BTreeMap<String, ObservedBrick>) -> Option<u64> {
-    let per_set = match v.durability {
-        ObservedDurability::Replicate { replica, .. } => replica as usize,
-        ObservedDurability::Disperse { data, redundancy } => (data + redundancy) as usize,
-        ObservedDurability::None => 1,
+    let mut data_kib = 0u64;
+    for b in v.bricks.iter().filter(|b| !b.arbiter) {
+        data_kib += bricks.get(b.brick_id.as_deref()?)?.lv.as_ref()?.size_kib;
+    }
+    let total = match v.durability {
+        ObservedDurability::Replicate { replica, arbiter } => {
+            data_kib / u64::from(replica.saturating_sub(u32::from(arbiter)).max(1))
+        }
+        ObservedDurability::Disperse { data, redundancy } => {
+            data_kib * u64::from(data) / u64::from((data + redundancy).max(1))
+        }
+        ObservedDurability::None => data_kib,
     };
-    if per_set == 0 || v.bricks.is_empty() {
-        return None;
-    }
-    let mut total = 0u64;
-    for set in v.bricks.chunks(per_set) {
-        // The first non-arbiter brick of each set carries the set's data size.
-        let b = set.iter().find(|b| !b.arbiter)?;
-        let lv = bricks.get(b.brick_id.as_deref()?)?.lv.as_ref()?;
-        total += match v.durability {
-            ObservedDurability::Disperse { data, .. } => lv.size_kib * u64::from(data),
-            _ => lv.size_kib,
-        };
-    }
-    Some(total / GIB_IN_KIB)
+    (!v.bricks.is_empty()).then_some(total / GIB_IN_KIB)
 }
