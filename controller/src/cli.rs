@@ -87,6 +87,9 @@ pub enum ReportFormat {
 pub struct CheckArgs {
     #[command(flatten)]
     pub db: DbArg,
+    /// Kubernetes PVs (`kubectl get pv -o json`) to compare too: volume ids, gids, sizes.
+    #[arg(long, value_name = "FILE")]
+    pub pvs: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
@@ -99,6 +102,9 @@ pub struct DiffArgs {
     /// The cluster's state: a snapshot written by `heketi-doctor collect -o`.
     #[arg(long, value_name = "FILE")]
     pub snapshot: PathBuf,
+    /// Kubernetes PVs (`kubectl get pv -o json`) as a third source.
+    #[arg(long, value_name = "FILE")]
+    pub pvs: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,

@@ -163,3 +163,31 @@ fn rebuild_dry_run_writes_nothing_and_from_scratch_needs_no_db() {
     assert_eq!(plan["generated_ids"].as_array().unwrap().len(), 4);
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "dry run wrote a file");
 }
+
+#[test]
+fn kubernetes_pvs_are_a_third_source() {
+    let args = |pvs: &str| {
+        run(&[
+            "diff",
+            "--db",
+            data("corpus/lab-debian12/truth.json").to_str().unwrap(),
+            "--snapshot",
+            data("snapshots/lab-consistent.json").to_str().unwrap(),
+            "--pvs",
+            data(pvs).to_str().unwrap(),
+            "--output",
+            "json",
+        ])
+    };
+    let o = args("k8s/pvs-lab-consistent.json");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = args("k8s/pvs-lab-drift.json");
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    let has = |code: &str, id: &str| f.iter().any(|x| x["code"] == code && x["id"] == id);
+    assert!(has("PV_GID_MISMATCH", "4366226a847206c560e03bc1a5b60401"));
+    assert!(has("PV_SIZE_MISMATCH", "3b2951af8e4cd2e1f6ef218fee048fc0"));
+    assert!(has("PV_VOLUME_MISSING", "deadbeefdeadbeefdeadbeefdeadbeef"));
+    assert!(has("VOLUME_WITHOUT_PV", "c7aec41cfe3b3a80343ce95d9cbce899"));
+}

@@ -58,6 +58,11 @@ pub enum Code {
     GidMismatch,
     ForeignVolume,
     BlockVolumeUnverified,
+    // DB against Kubernetes PVs
+    PvVolumeMissing,
+    PvGidMismatch,
+    PvSizeMismatch,
+    VolumeWithoutPv,
     // DB alone
     PendingOperation,
     DanglingReference,

@@ -4,11 +4,13 @@
 
 mod check;
 mod finding;
+mod pvs;
 pub mod render;
 mod truth;
 
 pub use check::check_db;
 pub use finding::{sort_findings, Code, Evidence, Finding, Kind, Severity};
+pub use pvs::{diff_pvs, parse_pv_list, HeketiPv, PvError};
 pub use truth::{db_volume_brick_gib, diff_against_truth, match_nodes, NodeMatch};
 
 use crate::heketi::Db;

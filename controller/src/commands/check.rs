@@ -10,6 +10,9 @@ use crate::{input, Exit};
 pub fn run_check(args: CheckArgs) -> Result<Exit> {
     let loaded = input::load_db(&args.db.db)?;
     let mut findings = diff::check_db(&loaded.db);
+    if let Some(p) = &args.pvs {
+        findings.extend(diff::diff_pvs(&loaded.db, &load_pvs(p)?));
+    }
     diff::sort_findings(&mut findings);
     emit(
         &findings,
@@ -23,8 +26,19 @@ pub fn run_diff(args: DiffArgs) -> Result<Exit> {
     let loaded = input::load_db(&args.db.db)?;
     let snapshot = load_snapshot(&args.snapshot)?;
     let truth = topology::assemble(&snapshot);
-    let findings = diff::diff(&loaded.db, &truth);
+    let mut findings = diff::diff(&loaded.db, &truth);
+    if let Some(p) = &args.pvs {
+        findings.extend(diff::diff_pvs(&loaded.db, &load_pvs(p)?));
+        diff::sort_findings(&mut findings);
+    }
     emit(&findings, &truth, args.output, &format!("heketi-doctor diff: {}", args.db.db.display()))
+}
+
+/// Read `kubectl get pv -o json` output.
+fn load_pvs(path: &std::path::Path) -> Result<Vec<diff::HeketiPv>> {
+    let bytes = input::read_file(path)?;
+    let text = String::from_utf8_lossy(&bytes);
+    diff::parse_pv_list(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Read a snapshot written by `collect -o`.
