@@ -226,3 +226,32 @@ fn committed_snapshots_match_the_captures() {
         assert_eq!(committed, support::snapshot(state), "{file} is stale: run the regenerate test");
     }
 }
+
+#[test]
+fn an_unreachable_node_is_unknown_not_missing() {
+    let mut snap = support::snapshot("after-live-drift");
+    let gone = snap.reports.remove(2); // node3: M5/M6 happened there
+    snap.unreachable.push(heketi_doctor_common::topology::UnreachableAgent {
+        agent: format!("{}:7443", gone.identity.hostname),
+        error: "connection refused".into(),
+    });
+    let f = diff::diff(&support::db("truth.json"), &topology::assemble(&snap));
+    let node3 = "405cf5d4fed259c33215ff4f2eebdd04";
+    assert!(has(&f, Code::NodeUnreachable, node3), "{:#?}", problems(&f));
+    // Nothing on node3 is reported missing or unmounted; the other nodes' drift still shows.
+    let node3_bricks: Vec<String> = support::db("truth.json")
+        .bricks
+        .values()
+        .filter(|b| b.info.node_id == node3)
+        .map(|b| b.info.id.clone())
+        .collect();
+    for x in &f {
+        if matches!(
+            x.code,
+            Code::BrickLvMissing | Code::BrickNotMounted | Code::BrickFstabMissing | Code::DeviceVgMissing
+        ) {
+            assert!(!node3_bricks.contains(&x.id), "{:?} on the unseen node: {}", x.code, x.message);
+        }
+    }
+    assert!(has(&f, Code::BrickLvMissing, "0901e271030cd30750dbb424e19baf78"), "M3 on node2 still found");
+}
