@@ -281,7 +281,7 @@ mod tests {
             0x5fu8, 0xb1, 0xd6, 0x26, 0xbf, 0x5a, 0x40, 0xf9, 0xa1, 0xa1, 0xd3, 0x02, 0x04, 0x0a, 0x16, 0x52,
         ];
         let xattr_set =
-            rustix::fs::setxattr(&mp.join("brick"), VOLUME_ID_XATTR, &id, rustix::fs::XattrFlags::empty())
+            rustix::fs::setxattr(mp.join("brick"), VOLUME_ID_XATTR, &id, rustix::fs::XattrFlags::empty())
                 .is_ok();
         let r = brick_dirs(tmp.path());
         let RawOutcome::Done { output, .. } = &r.outcome else { panic!("{r:?}") };

@@ -44,6 +44,10 @@ impl ToolConfig {
     /// The argv start for `tool`, or `None` when it is not installed.
     fn resolve(&self, tool: Tool) -> Option<Vec<String>> {
         let program = if let Some(p) = self.paths.get(&tool) {
+            // without a prefix the path is on this filesystem: absent means not installed
+            if self.prefix.is_empty() && !p.exists() {
+                return None;
+            }
             p.display().to_string()
         } else if let Some(p) = self.dir.as_ref().map(|d| d.join(tool.name())).filter(|p| p.exists()) {
             p.display().to_string()

@@ -18,6 +18,7 @@
 //! tree without manifest entries is read as glusterd's store. Reading never follows paths out
 //! of the directory (absolute paths and `..` in the manifest are refused) and caps file sizes.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -355,14 +356,12 @@ pub fn read_capture_dir(dir: &Path) -> Result<Capture, CaptureError> {
     // a glusterd/ tree without manifest entries
     let store_dir = dir.join("glusterd");
     if store_dir.is_dir() {
-        if !raw.contains_key(&Source::GlusterdInfo) {
-            let p = store_dir.join("glusterd.info");
-            if p.is_file() {
-                let r = RawSource::new("glusterd/glusterd.info", RawOutcome::ok(read_text(&p)?));
-                raw.insert(Source::GlusterdInfo, r.with_format(Format::GlusterdInfo));
-            }
+        let info_file = store_dir.join("glusterd.info");
+        if let (Entry::Vacant(v), true) = (raw.entry(Source::GlusterdInfo), info_file.is_file()) {
+            let r = RawSource::new("glusterd/glusterd.info", RawOutcome::ok(read_text(&info_file)?));
+            v.insert(r.with_format(Format::GlusterdInfo));
         }
-        if !raw.contains_key(&Source::GlusterdStore) {
+        if let Entry::Vacant(v) = raw.entry(Source::GlusterdStore) {
             let mut r = RawSource::new("glusterd/", RawOutcome::ok(""));
             for rel in store_files(&store_dir)? {
                 let text = read_text(&store_dir.join(&rel))?;
@@ -371,7 +370,7 @@ pub fn read_capture_dir(dir: &Path) -> Result<Capture, CaptureError> {
                     RawPart { command: format!("glusterd/{rel}"), outcome: RawOutcome::ok(text) },
                 );
             }
-            raw.insert(Source::GlusterdStore, r);
+            v.insert(r);
         }
     }
     Ok(Capture { manifest, raw, notes })
