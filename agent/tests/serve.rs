@@ -134,7 +134,7 @@ async fn mtls_collect_and_refusals() {
     assert!(log.contains("rpc{method=/heketidoctor.v1.NodeInventory/Collect}"), "{log}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_collections_watch_and_sigterm() {
     let mut s = start(
         &["--min-collect-interval", "0", "--watch-min-interval", "1", "--health-listen", "127.0.0.1:0"],
@@ -188,8 +188,16 @@ async fn shared_collections_watch_and_sigterm() {
     );
 
     // SIGTERM: the open Watch stream ends, the process exits 0
-    let status = s.agent.terminate(Duration::from_secs(15)).expect("agent did not exit after SIGTERM");
+    // (block_in_place: the client's connections must stay serviced while we wait)
+    let t = Instant::now();
+    let status = tokio::task::block_in_place(|| s.agent.terminate(Duration::from_secs(15)))
+        .expect("agent did not exit after SIGTERM");
     assert!(status.success(), "{status:?}\n{}", s.agent.log());
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "drained by closing, not by the 10 s limit: {:?}",
+        t.elapsed()
+    );
     let end = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match stream.message().await {
@@ -201,7 +209,7 @@ async fn shared_collections_watch_and_sigterm() {
     .await;
     assert!(end.is_ok(), "Watch stream still open after shutdown");
     let log = s.agent.log();
-    assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    assert!(log.contains("shutting down") && log.contains("stopped") && !log.contains("still open"), "{log}");
 }
 
 #[test]

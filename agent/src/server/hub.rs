@@ -88,9 +88,10 @@ impl Hub {
                     drop(guard);
                 });
             }
-            if rx.changed().await.is_err() {
-                // the sender lives in self: cannot happen while we hold an Arc
-                continue;
+            // a new snapshot, or the collector ended without one (then try again)
+            tokio::select! {
+                _ = rx.changed() => {}
+                _ = self.running.lock() => {}
             }
         }
     }
