@@ -18,8 +18,14 @@
 //! | [`bricks`] | [`parse_brick_dirs`], [`assemble_brick_facts`] |
 //! | [`gluster_block`] | [`parse_gluster_block_info_json`], [`parse_gluster_block_list_json`], [`parse_gluster_block_info_text`] |
 //! | [`naming`] | heketi names and paths (`vg_`, `tp_`, `brick_`, `vol_`, mount paths, dm names) |
+//!
+//! [`assemble::report_from_raw`] turns raw outputs (one [`RawSource`] per [`Source`]) into a
+//! [`NodeReport`] with a status per source — the one code path shared by the agent's live
+//! collection and [`capture`] directories read offline.
 
+pub mod assemble;
 pub mod bricks;
+pub mod capture;
 pub mod error;
 pub mod gluster;
 pub mod gluster_block;
@@ -37,7 +43,9 @@ pub mod units;
 #[cfg(test)]
 mod tests;
 
+pub use assemble::{report_from_raw, RawOutcome, RawPart, RawSource, RawSources, ReportMeta};
 pub use bricks::{assemble_brick_facts, normalize_volume_id, parse_brick_dirs, BrickDirStat, BrickFacts};
+pub use capture::{read_capture_dir, report_from_capture_dir, Capture, CaptureError, Manifest};
 pub use error::{Format, ParseError};
 pub use gluster::{
     BrickStatus, DaemonStatus, GlusterBrick, GlusterVolume, Peer, Transport, VolumeState, VolumeStatusReport,

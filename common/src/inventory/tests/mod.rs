@@ -1,6 +1,7 @@
 //! Corpus tests: every sample under `tests/data/corpus` is parsed by its parser and concrete
 //! facts read from the sample are asserted; plus garbage/truncation/mutation robustness.
 
+mod assemble;
 mod corpus_gluster;
 mod corpus_lsblk;
 mod corpus_lvm;
