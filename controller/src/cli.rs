@@ -31,6 +31,54 @@ pub enum Command {
     Diff(DiffArgs),
     /// Rebuild an import-ready heketi DB (export JSON) from the DB and the real cluster.
     Rebuild(RebuildArgs),
+    /// Gather every node's report (from agents over mTLS, or capture directories) into a snapshot.
+    Collect(CollectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub sources: CollectSources,
+    /// Write the snapshot here (atomically); `-` or absent = stdout.
+    #[arg(short = 'o', long = "output-file", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Where node reports come from: agents (mTLS gRPC) or capture directories (offline).
+#[derive(Debug, Args, Clone)]
+pub struct CollectSources {
+    /// An agent to ask (HOST:PORT); repeatable.
+    #[arg(long = "agent", value_name = "HOST:PORT")]
+    pub agents: Vec<String>,
+    /// Every address of this DNS name is an agent (a Kubernetes headless Service): NAME:PORT.
+    #[arg(long, value_name = "NAME:PORT")]
+    pub agents_dns: Option<String>,
+    /// A directory written by `heketi-doctor-agent capture` (one per node); repeatable.
+    #[arg(long = "from-dir", value_name = "DIR")]
+    pub from_dirs: Vec<PathBuf>,
+    /// CA that signed the agents' certificates.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The controller's client certificate and key (signed by the CA the agents trust).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Name to verify in the agents' certificates (needed when agents are addressed by IP).
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+    /// Plaintext gRPC, for agents started with --insecure (test setups only).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Per-agent deadline for one attempt, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Attempts after the first, with exponential backoff (1 s, 2 s, 4 s …).
+    #[arg(long, default_value_t = 2)]
+    pub retries: u32,
 }
 
 #[derive(Debug, Args)]
@@ -41,9 +89,12 @@ pub struct RebuildArgs {
     /// Start from nothing (the DB is lost): everything comes from the cluster.
     #[arg(long, conflicts_with = "db")]
     pub from_scratch: bool,
-    /// The cluster's state: a snapshot written by `heketi-doctor collect -o`.
-    #[arg(long, value_name = "FILE")]
-    pub snapshot: PathBuf,
+    /// The cluster's state: a snapshot written by `heketi-doctor collect -o` (or collect now
+    /// with --agent / --agents-dns / --from-dir).
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["agents", "agents_dns", "from_dirs"])]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub collect: CollectSources,
     /// Where to write the repaired export JSON (for `heketi db import` or `heketi-doctor import`).
     #[arg(short = 'o', long = "output-file", value_name = "FILE", required_unless_present = "dry_run")]
     pub output: Option<PathBuf>,
@@ -99,9 +150,12 @@ pub struct CheckArgs {
 pub struct DiffArgs {
     #[command(flatten)]
     pub db: DbArg,
-    /// The cluster's state: a snapshot written by `heketi-doctor collect -o`.
-    #[arg(long, value_name = "FILE")]
-    pub snapshot: PathBuf,
+    /// The cluster's state: a snapshot written by `heketi-doctor collect -o` (or collect now
+    /// with --agent / --agents-dns / --from-dir).
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["agents", "agents_dns", "from_dirs"])]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub collect: CollectSources,
     /// Kubernetes PVs (`kubectl get pv -o json`) as a third source.
     #[arg(long, value_name = "FILE")]
     pub pvs: Option<PathBuf>,

@@ -24,7 +24,7 @@ pub fn run_check(args: CheckArgs) -> Result<Exit> {
 
 pub fn run_diff(args: DiffArgs) -> Result<Exit> {
     let loaded = input::load_db(&args.db.db)?;
-    let snapshot = load_snapshot(&args.snapshot)?;
+    let snapshot = snapshot_from(args.snapshot.as_deref(), &args.collect)?;
     let truth = topology::assemble(&snapshot);
     let mut findings = diff::diff(&loaded.db, &truth);
     if let Some(p) = &args.pvs {
@@ -39,6 +39,17 @@ fn load_pvs(path: &std::path::Path) -> Result<Vec<diff::HeketiPv>> {
     let bytes = input::read_file(path)?;
     let text = String::from_utf8_lossy(&bytes);
     diff::parse_pv_list(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The snapshot file when given, else a collection now.
+pub fn snapshot_from(
+    file: Option<&std::path::Path>,
+    collect: &crate::cli::CollectSources,
+) -> Result<ClusterSnapshot> {
+    match file {
+        Some(p) => load_snapshot(p),
+        None => super::collect::gather(collect),
+    }
 }
 
 /// Read a snapshot written by `collect -o`.

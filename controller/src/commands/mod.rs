@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod check;
+pub mod collect;
 mod export;
 mod import;
 mod inspect;
@@ -19,5 +20,6 @@ pub fn run(cmd: Command) -> Result<Exit> {
         Command::Check(a) => check::run_check(a),
         Command::Diff(a) => check::run_diff(a),
         Command::Rebuild(a) => rebuild::run(a),
+        Command::Collect(a) => collect::run(a),
     }
 }

@@ -24,7 +24,7 @@ pub fn run(args: RebuildArgs) -> Result<Exit> {
         Some(p) => input::load_db(p)?.db,
         None => Db::default(),
     };
-    let snapshot = super::check::load_snapshot(&args.snapshot)?;
+    let snapshot = super::check::snapshot_from(args.snapshot.as_deref(), &args.collect)?;
     let truth = topology::assemble(&snapshot);
 
     let mut policy = Policy {
