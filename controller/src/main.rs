@@ -20,7 +20,6 @@ pub enum Exit {
     #[allow(dead_code)] // used by diff/check (next issues)
     Drift = 1,
     CouldNotRun = 2,
-    #[allow(dead_code)] // used by export --salvage
     SalvagedWithLosses = 3,
 }
 
