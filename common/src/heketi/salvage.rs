@@ -133,7 +133,7 @@ fn json_report(db: Db, input: InputReport, error: Option<String>) -> Salvaged {
             state: "clean",
             lossy_ranges: vec![],
             recovered: db.count(k),
-            by_origin: vec![],
+            by_origin: Default::default(),
             registry_keys: 0,
             undecodable: 0,
             superseded_copies: 0,
@@ -656,11 +656,9 @@ fn salvage_bolt_inner(data: &[u8], input: InputReport) -> Salvaged {
                 (BucketState::Damaged, Some(b)) => b
                     .lossy
                     .iter()
-                    .map(|r| {
-                        (r.start.map(lossy_key).unwrap_or_default(), r.end.map(lossy_key).unwrap_or_default())
-                    })
+                    .map(|r| KeyRangeReport { from: r.start.map(lossy_key), to: r.end.map(lossy_key) })
                     .collect(),
-                (BucketState::Unknown, _) => vec![(String::new(), String::new())],
+                (BucketState::Unknown, _) => vec![KeyRangeReport { from: None, to: None }],
                 _ => vec![],
             };
             BucketReport {
@@ -668,10 +666,7 @@ fn salvage_bolt_inner(data: &[u8], input: InputReport) -> Salvaged {
                 state: st.name(),
                 lossy_ranges,
                 recovered: db.count(k),
-                by_origin: by_origin
-                    .get(&k)
-                    .map(|m| m.iter().map(|(o, n)| (*o, *n)).collect())
-                    .unwrap_or_default(),
+                by_origin: by_origin.get(&k).cloned().unwrap_or_default(),
                 registry_keys: registry.get(&k).copied().unwrap_or(0),
                 undecodable: undecodable_per_bucket.get(&Some(k)).copied().unwrap_or(0),
                 superseded_copies: superseded.get(&k).copied().unwrap_or(0),
@@ -908,16 +903,21 @@ fn build_report(
         dangling: dangling.iter().filter(|d| d.expected.is_none()).count(),
         dangling_expected: dangling.iter().filter(|d| d.expected.is_some()).count(),
     };
+    let n = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
     let summary = match outcome {
-        Outcome::Clean => format!("clean read, {} entries, no damage", totals.entries),
+        Outcome::Clean => format!("clean read, {}, no damage", n(totals.entries, "entry", "entries")),
         Outcome::Recovered => format!(
-            "damaged ({} problems) but every entry of the current tree recovered: {} entries, {} to check",
-            totals.damage, totals.entries, totals.flagged
+            "damaged ({}) but every entry of the current tree recovered: {} ({} to check)",
+            n(totals.damage, "problem", "problems"),
+            n(totals.entries, "entry", "entries"),
+            totals.flagged
         ),
         Outcome::Losses => format!(
-            "salvaged WITH LOSSES: {} entries recovered ({} to check), {} damage records, {} ids referenced but not \
-             recovered",
-            totals.entries, totals.flagged, totals.damage, totals.dangling
+            "salvaged WITH LOSSES: {} recovered ({} to check), {}, {} referenced but not recovered",
+            n(totals.entries, "entry", "entries"),
+            totals.flagged,
+            n(totals.damage, "damage record", "damage records"),
+            n(totals.dangling, "id", "ids")
         ),
         Outcome::NothingUsable => "nothing usable recovered".to_owned(),
     };

@@ -110,12 +110,12 @@ pub struct BucketReport {
     /// missing), `detached` (its tree was found among detached pages), `unknown` (the root
     /// bucket's page naming it is lost) or `absent`.
     pub state: &'static str,
-    /// Key ranges `[from, to)` of the live tree whose entries may be lost (empty = unbounded).
-    pub lossy_ranges: Vec<(String, String)>,
+    /// Key ranges of the live tree whose entries may be lost.
+    pub lossy_ranges: Vec<KeyRangeReport>,
     /// Entries recovered.
     pub recovered: usize,
     /// Recovered entries per origin (only non-zero ones).
-    pub by_origin: Vec<(Origin, usize)>,
+    pub by_origin: std::collections::BTreeMap<Origin, usize>,
     /// Non-gob registry keys (`MANAGE…`, `STORAGE…`, `DEVICE…`) in the live tree.
     pub registry_keys: usize,
     /// Live or detached values that could not be decoded (entries lost).
@@ -124,6 +124,13 @@ pub struct BucketReport {
     pub superseded_copies: usize,
     /// Entries found only in stale pages and not used.
     pub stale_entries: usize,
+}
+
+/// A key range `[from, to)`; `None` = unbounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRangeReport {
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// One recovered entry.
@@ -222,6 +229,8 @@ pub struct SalvageReport {
 
 /// Lines of each list shown in the text rendering (the JSON has them all).
 const TEXT_LIST_LIMIT: usize = 40;
+/// More flagged entries of one bucket with identical notes than this are summarised in one line.
+const GROUP_THRESHOLD: usize = 5;
 
 fn more(out: &mut String, total: usize) {
     if total > TEXT_LIST_LIMIT {
@@ -264,7 +273,7 @@ impl SalvageReport {
             };
             let state = match &m.error {
                 None => "valid".to_owned(),
-                Some(e) => format!("INVALID: {e}"),
+                Some(e) => format!("INVALID: {}", e.strip_prefix(&format!("meta {}: ", m.slot)).unwrap_or(e)),
             };
             let _ = writeln!(o, "  meta {}:   {state}; {fields} [{}]", m.slot, m.role);
         }
@@ -336,9 +345,13 @@ impl SalvageReport {
                 let r: Vec<String> = b
                     .lossy_ranges
                     .iter()
-                    .map(|(a, z)| match (a.is_empty(), z.is_empty()) {
-                        (true, true) => "all keys".to_owned(),
-                        _ => format!("[{}, {})", short(a), short(z)),
+                    .map(|r| match (&r.from, &r.to) {
+                        (None, None) => "all keys".to_owned(),
+                        (a, z) => format!(
+                            "[{}, {})",
+                            a.as_deref().map_or("…".into(), short),
+                            z.as_deref().map_or("…".into(), short)
+                        ),
                     })
                     .collect();
                 let _ = write!(state, ": may miss {}", r.join(" "));
@@ -359,18 +372,27 @@ impl SalvageReport {
         let flagged: Vec<&EntryReport> = self.entries.iter().filter(|e| e.flagged()).collect();
         if !flagged.is_empty() {
             let _ = writeln!(o, "\nentries to check ({}), not plainly from the live tree:", flagged.len());
-            for e in flagged.iter().take(TEXT_LIST_LIMIT) {
-                let _ = writeln!(
-                    o,
-                    "  {} {} ({} page {}): {}",
-                    e.bucket,
-                    e.id,
-                    e.origin,
-                    e.page,
-                    e.notes.join("; ")
-                );
+            // Many entries with the same story (a whole detached subtree) make one line per
+            // bucket; the rest are listed one by one.
+            let story = |e: &EntryReport| (e.bucket, e.origin, e.notes.join("; "));
+            let mut groups: std::collections::BTreeMap<(BucketKind, Origin, String), usize> =
+                Default::default();
+            for e in &flagged {
+                *groups.entry(story(e)).or_default() += 1;
             }
-            more(&mut o, flagged.len());
+            for ((bucket, origin, notes), n) in groups.iter().filter(|(_, n)| **n > GROUP_THRESHOLD) {
+                let _ = writeln!(o, "  {n} {bucket} entries ({origin}): {notes}");
+            }
+            let single: Vec<&EntryReport> = flagged
+                .iter()
+                .copied()
+                .filter(|e| groups.get(&story(e)).is_none_or(|n| *n <= GROUP_THRESHOLD))
+                .collect();
+            for e in single.iter().take(TEXT_LIST_LIMIT) {
+                let notes = e.notes.join("; ");
+                let _ = writeln!(o, "  {} {} ({} page {}): {notes}", e.bucket, e.id, e.origin, e.page);
+            }
+            more(&mut o, single.len());
         }
         if !self.conflicts.is_empty() {
             let _ = writeln!(o, "\nconflicting versions ({}):", self.conflicts.len());
@@ -463,8 +485,6 @@ impl SalvageReport {
 fn short(key: &str) -> String {
     if key.chars().count() > 12 {
         format!("{}…", key.chars().take(12).collect::<String>())
-    } else if key.is_empty() {
-        "…".into()
     } else {
         key.to_owned()
     }

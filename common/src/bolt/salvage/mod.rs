@@ -606,6 +606,9 @@ pub fn salvage(data: &[u8]) -> Salvage<'_> {
         primary.walk_all(root, from);
     }
     let tree = primary.w.visited.clone();
+    // A tree read without a single damaged reference holds every live page: whatever it does
+    // not reach is stale, whether or not the freelist can be read.
+    let tree_complete = root.is_some() && primary.sites.is_empty();
 
     // 3. Its freelist.
     let mut freelist_unreadable = false;
@@ -617,8 +620,8 @@ pub fn salvage(data: &[u8]) -> Salvage<'_> {
             match read_freelist(&mut primary, &ctx, fl, from, pgid, &tree, &mut free, &mut freelist_span) {
                 Ok(notes) => {
                     // A freelist with ids it should not hold is not trusted for telling free from
-                    // detached pages.
-                    s.free_known = notes.is_empty();
+                    // detached pages (unless the tree is intact: then nothing is detached).
+                    s.free_known = notes.is_empty() || tree_complete;
                     for n in notes {
                         s.push_damage(Damage {
                             page: Some(fl),
@@ -630,12 +633,18 @@ pub fn salvage(data: &[u8]) -> Salvage<'_> {
                     }
                 }
                 Err(what) => {
-                    freelist_unreadable = true;
+                    freelist_unreadable = !tree_complete;
+                    s.free_known = tree_complete;
+                    let consequence = if tree_complete {
+                        "the tree is intact, so every page it does not reach counts as free"
+                    } else {
+                        "free and detached pages cannot be told apart from it"
+                    };
                     s.push_damage(Damage {
                         page: Some(fl),
                         area: Area::Freelist,
                         bucket: None,
-                        what: format!("{what}; free and detached pages cannot be told apart from it"),
+                        what: format!("{what}; {consequence}"),
                         affects_live: true,
                     })
                 }
@@ -737,6 +746,7 @@ pub fn salvage(data: &[u8]) -> Salvage<'_> {
         pgid,
         free_known: s.free_known,
         has_primary: root.is_some(),
+        tree_complete,
     };
 
     // Emission: primary leaves.
@@ -1078,6 +1088,7 @@ struct Roles<'s> {
     pgid: u64,
     free_known: bool,
     has_primary: bool,
+    tree_complete: bool,
 }
 
 impl Roles<'_> {
@@ -1088,6 +1099,8 @@ impl Roles<'_> {
             Role::FreelistPage
         } else if p >= self.pgid {
             Role::Beyond
+        } else if self.tree_complete {
+            Role::Free
         } else if !self.free_known || !self.has_primary {
             Role::Unaccounted
         } else if self.free.contains(p) {
