@@ -44,10 +44,11 @@ use super::tree::{Expect, PageSet, MAX_DEPTH};
 
 use walk::{is_zero, leaf_elements_lenient, page_bytes, raw_span, Owner, SiteKind, TreeWalk};
 
-/// At most this many key/values are returned (a 25 MiB heketi.db holds ~10 000 entries; each
-/// element takes ≥ 17 bytes of a page, so the cap is only reached by files of ~70 MiB of tiny
-/// elements).
-pub const MAX_CANDIDATES: usize = 1 << 22;
+/// At most this many key/values are returned (about 72 bytes each, values borrowed): 100 times
+/// what a 25 MiB heketi.db of 2000 volumes holds (~8 000 entries and ~40 stale copies). Reaching
+/// it takes some 18 MiB of leaf pages packed with tiny elements (≤ 240 per 4 KiB page), which no
+/// heketi.db has; copies past it are counted and reported.
+pub const MAX_CANDIDATES: usize = 1 << 20;
 /// At most this many damage records are kept; the rest are counted.
 pub const MAX_DAMAGE: usize = 4096;
 
