@@ -204,6 +204,16 @@ pub struct ExportArgs {
     pub db: DbArg,
     #[command(flatten)]
     pub out: OutputArg,
+    /// Salvage a damaged heketi.db (`invalid page type`, zeroed or overwritten pages, destroyed
+    /// meta pages, truncation): export every entry still intact and report on stderr what was
+    /// damaged, where each entry came from and which ids are referenced but lost. Exit 0 if the
+    /// file read cleanly, 3 if it was damaged, 2 if nothing was usable.
+    #[arg(long)]
+    pub salvage: bool,
+    /// With --salvage: write the salvage report as JSON to FILE instead of the text report on
+    /// stderr (atomic; --force replaces an existing file).
+    #[arg(long, value_name = "FILE", requires = "salvage")]
+    pub report_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

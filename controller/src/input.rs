@@ -28,7 +28,20 @@ fn describe_io(path: &Path, e: std::io::Error) -> anyhow::Error {
 /// Load a heketi database from any supported input, naming the file in every error.
 pub fn load_db(path: &Path) -> Result<heketi_doctor_common::heketi::Loaded> {
     let bytes = read_file(path)?;
-    heketi_doctor_common::heketi::load(&bytes).map_err(|e| describe_load_error(path, e))
+    heketi_doctor_common::heketi::load(&bytes).map_err(|e| {
+        // No meta magic, but pages that carry their own ids: a bolt file whose meta pages are gone.
+        let metas_gone = matches!(e, heketi_doctor_common::heketi::LoadError::UnknownFormat(_))
+            && heketi_doctor_common::bolt::salvage::probe_layout(&bytes).is_some();
+        if metas_gone {
+            anyhow::anyhow!(
+                "{}: {e}; but its pages look like a BoltDB file whose meta pages are destroyed: \
+                 `heketi-doctor export --salvage` recovers what is intact",
+                path.display()
+            )
+        } else {
+            describe_load_error(path, e)
+        }
+    })
 }
 
 /// One line for the operator: the file, what is wrong, and for damage what to do next.

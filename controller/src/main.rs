@@ -19,7 +19,6 @@ pub enum Exit {
     Ok = 0,
     Drift = 1,
     CouldNotRun = 2,
-    #[allow(dead_code)] // used by export --salvage
     SalvagedWithLosses = 3,
 }
 

@@ -230,3 +230,161 @@ fn import_writes_a_db_that_exports_back_identically_and_never_overwrites() {
     assert_clean_failure(&o, &new_db, "already exists");
     assert_eq!(std::fs::read(&new_db).unwrap(), before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// export --salvage
+
+/// A copy of `name` with the middle BRICK leaf page zeroed (a lost write), and that page's id.
+fn with_zeroed_brick_leaf(name: &str) -> (Vec<u8>, u64) {
+    let mut bytes = std::fs::read(data(name)).unwrap();
+    let s = heketi_doctor_common::bolt::salvage::salvage(&bytes);
+    let leaves: Vec<u64> =
+        s.live_pages.iter().filter(|p| p.leaf && p.bucket == Some(&b"BRICK"[..])).map(|p| p.id).collect();
+    let page = leaves[leaves.len() / 2];
+    bytes[page as usize * 4096..(page as usize + 1) * 4096].fill(0);
+    (bytes, page)
+}
+
+#[test]
+fn salvage_of_a_clean_file_is_the_normal_export_and_exits_0() {
+    for name in ["small", "medium", "pending", "pending_clone"] {
+        let o = run(&["export", "--salvage", "--db", data(&format!("{name}.db")).to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert!(o.stdout == std::fs::read(data(&format!("{name}.json"))).unwrap(), "{name}: export differs");
+        assert!(stderr(&o).contains("clean read"), "{name}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn salvage_of_a_damaged_file_exits_3_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, page) = with_zeroed_brick_leaf("medium.db");
+    let db = dir.path().join("heketi.db");
+    std::fs::write(&db, &bytes).unwrap();
+
+    // Without --salvage: one clear line that names the page and suggests --salvage.
+    let o = run(&["export", "--db", db.to_str().unwrap()]);
+    assert_clean_failure(&o, &db, "--salvage");
+    assert!(stderr(&o).contains(&format!("page {page}: invalid page type: 0: 0")), "{}", stderr(&o));
+
+    // With --salvage: the export of what is left, the text report on stderr, exit 3.
+    let out = dir.path().join("out.json");
+    let o = run(&["export", "--salvage", "--db", db.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in [
+        "salvaged WITH LOSSES",
+        &format!("page {page}: invalid page type: 0: 0"),
+        "all zeros",
+        "entries recovered:",
+        "BRICK",
+        "dangling references",
+        "a rebuild must fill these from the live cluster",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    let export = heketi_doctor_common::heketi::load(&std::fs::read(&out).unwrap()).unwrap();
+    let full = heketi_doctor_common::heketi::load(&std::fs::read(data("medium.json")).unwrap()).unwrap();
+    let lost = full.db.bricks.len() - export.db.bricks.len();
+    assert!(lost > 0 && lost < 10, "lost {lost} bricks");
+    assert_eq!(export.db.volumes.len(), full.db.volumes.len());
+
+    // --report-json: the same report as JSON, one summary line on stderr.
+    let report = dir.path().join("report.json");
+    let o = run(&[
+        "export",
+        "--salvage",
+        "--db",
+        db.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--force",
+        "--report-json",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["outcome"], "losses");
+    assert_eq!(r["totals"]["entries"].as_u64().unwrap() as usize, export.db.len());
+    assert!(r["damage"].as_array().unwrap().iter().any(|d| d["page"] == page && d["area"] == "tree"));
+    let brick = r["buckets"].as_array().unwrap().iter().find(|b| b["bucket"] == "BRICK").unwrap();
+    assert_eq!(brick["state"], "damaged");
+    assert!(!r["dangling"].as_array().unwrap().is_empty());
+    assert_eq!(r["dangling"][0]["bucket"], "BRICK");
+    // The report is written atomically and refuses to overwrite without --force.
+    let o = run(&[
+        "export",
+        "--salvage",
+        "--db",
+        db.to_str().unwrap(),
+        "-o",
+        dir.path().join("out2.json").to_str().unwrap(),
+        "--report-json",
+        report.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, &report, "already exists");
+}
+
+#[test]
+fn salvage_with_both_metas_destroyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(data("small.db")).unwrap();
+    bytes[..2 * 4096].fill(0);
+    let db = dir.path().join("heketi.db");
+    std::fs::write(&db, &bytes).unwrap();
+    // No meta magic: not recognised as bolt, but the hint still points at --salvage.
+    let o = run(&["export", "--db", db.to_str().unwrap()]);
+    assert_clean_failure(&o, &db, "--salvage");
+    assert!(stderr(&o).contains("meta pages are destroyed"), "{}", stderr(&o));
+    let o = run(&["export", "--salvage", "--db", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("reconstructed"), "{}", stderr(&o));
+    let export = heketi_doctor_common::heketi::load(&o.stdout).unwrap();
+    let full = heketi_doctor_common::heketi::load(&std::fs::read(data("small.json")).unwrap()).unwrap();
+    assert_eq!(export.db.len(), full.db.len());
+}
+
+#[test]
+fn salvage_with_nothing_usable_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("random.db");
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let random: Vec<u8> = (0..65536)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&db, &random).unwrap();
+    let out = dir.path().join("out.json");
+    let o = run(&["export", "--salvage", "--db", db.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing usable"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn report_json_needs_salvage_and_a_distinct_file() {
+    let db = data("small.db");
+    let o = run(&["export", "--db", db.to_str().unwrap(), "--report-json", "/tmp/x.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--salvage"), "{}", stderr(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("same.json");
+    let o = run(&[
+        "export",
+        "--salvage",
+        "--db",
+        db.to_str().unwrap(),
+        "-o",
+        f.to_str().unwrap(),
+        "--report-json",
+        f.to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, &f, "both as -o and --report-json");
+    assert!(!f.exists());
+}

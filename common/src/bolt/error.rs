@@ -28,6 +28,10 @@ pub enum PageRef {
         /// Element index in that page.
         index: usize,
     },
+    /// The root of a tree found by salvage when no meta page is usable (spec §1.13).
+    Reconstructed,
+    /// A page examined by salvage's scan of the whole file, not reached through a reference.
+    Scan,
     /// Bucket header (`root` field) in the value of leaf element `index` of page `page`.
     BucketRoot {
         /// The leaf page holding the bucket element.
@@ -43,6 +47,8 @@ impl fmt::Display for PageRef {
             PageRef::MetaRoot { index } => write!(f, "meta {index} root"),
             PageRef::MetaFreelist { index } => write!(f, "meta {index} freelist"),
             PageRef::Branch { page, index } => write!(f, "branch page {page} element {index}"),
+            PageRef::Reconstructed => write!(f, "reconstructed root"),
+            PageRef::Scan => write!(f, "file scan"),
             PageRef::BucketRoot { page, index } => {
                 write!(f, "bucket header in page {page} element {index}")
             }

@@ -39,6 +39,7 @@
 mod error;
 mod meta;
 pub mod page;
+pub mod salvage;
 mod stats;
 mod tree;
 pub mod write;

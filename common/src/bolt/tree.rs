@@ -51,6 +51,20 @@ impl PageSet {
         }
     }
 
+    /// Removes `id` (no-op if absent or out of range).
+    pub(crate) fn remove(&mut self, id: u64) {
+        if let Some((w, m)) = self.slot(id) {
+            if let Some(x) = self.bits.get_mut(w) {
+                *x &= !m;
+            }
+        }
+    }
+
+    /// Capacity: ids below this bound can be stored.
+    pub(crate) fn bound(&self) -> u64 {
+        self.len
+    }
+
     pub(crate) fn count(&self) -> u64 {
         self.bits.iter().map(|w| u64::from(w.count_ones())).sum()
     }
@@ -162,10 +176,13 @@ impl<'a> Walker<'a> {
         if end > self.pgid {
             return Err(BoltError::SpanBeyondPgid { page: id, pages, pgid: self.pgid, from });
         }
+        // Check the whole span before marking any of it, so that a failed fetch leaves the
+        // visited set as it was (salvage walks on after errors).
+        if let Some(p) = (id..end).find(|&p| self.visited.contains(p)) {
+            return Err(BoltError::PageReferencedTwice { page: p, from });
+        }
         for p in id..end {
-            if !self.visited.insert(p) {
-                return Err(BoltError::PageReferencedTwice { page: p, from });
-            }
+            self.visited.insert(p);
         }
         let span_end = usize::try_from(end * ps).map_err(|_| out_of_file(pages))?;
         let span = self.data.get(start..span_end).ok_or_else(|| out_of_file(pages))?;

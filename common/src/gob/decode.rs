@@ -11,6 +11,16 @@ type StructFields = Vec<(Arc<str>, i64)>;
 /// or corrupted input.
 const MAX_DEPTH: usize = 64;
 
+/// A slice/array/map length is only checked against the bytes left (each element takes at least
+/// one byte); pre-allocating `n` values of ~40 bytes each would turn a damaged length in a
+/// multi-megabyte value into gigabytes. Larger collections grow as their elements are decoded.
+const PREALLOC_LIMIT: usize = 1024;
+
+/// Most collection elements one value may hold. Heketi's largest values (a cluster listing its
+/// volumes) have thousands; a run of zero bytes read through a damaged length could otherwise
+/// decode as millions of empty strings.
+const MAX_ELEMENTS: usize = 1 << 20;
+
 /// The result of decoding one gob stream: its top-level value, the wire name of the value's type
 /// (e.g. `VolumeEntry`) and the registry of type definitions the stream carried.
 #[derive(Debug, Clone)]
@@ -30,7 +40,7 @@ pub fn decode(data: &[u8]) -> Result<Decoded<'_>, GobError> {
 /// bucket written by one heketi process start with the same type-definition messages, so
 /// recognising those bytes saves re-parsing (and re-allocating) a dozen definitions per value.
 pub fn decode_with<'a>(data: &'a [u8], cache: &mut TypeCache) -> Result<Decoded<'a>, GobError> {
-    let mut d = Decoder { data, pos: 0, msg_end: 0, types: TypeRegistry::default() };
+    let mut d = Decoder { data, pos: 0, msg_end: 0, types: TypeRegistry::default(), elements: 0 };
     let prefix = definitions_prefix(data);
     if prefix > 0 {
         if let Some(types) = cache.get(&data[..prefix]) {
@@ -53,7 +63,7 @@ pub fn decode_with<'a>(data: &'a [u8], cache: &mut TypeCache) -> Result<Decoded<
 fn definitions_prefix(data: &[u8]) -> usize {
     let mut pos = 0;
     loop {
-        let mut d = Decoder { data, pos, msg_end: data.len(), types: TypeRegistry::default() };
+        let mut d = Decoder { data, pos, msg_end: data.len(), types: TypeRegistry::default(), elements: 0 };
         let Ok(len) = d.uint("message length") else { return pos };
         let body = d.pos;
         let Some(end) =
@@ -101,6 +111,8 @@ struct Decoder<'a> {
     /// End of the current message; reads never cross it.
     msg_end: usize,
     types: TypeRegistry,
+    /// Collection elements decoded so far (bounded by [`MAX_ELEMENTS`]).
+    elements: usize,
 }
 
 impl<'a> Decoder<'a> {
@@ -417,7 +429,8 @@ impl<'a> Decoder<'a> {
                     WireType::Struct { .. } => self.struct_value(&t, depth)?,
                     &WireType::Slice { elem, .. } => {
                         let n = self.count("slice length")?;
-                        let mut v = Vec::with_capacity(n);
+                        let mut v = Vec::with_capacity(n.min(PREALLOC_LIMIT));
+                        self.take_elements(n)?;
                         for _ in 0..n {
                             v.push(self.value(elem, depth + 1)?);
                         }
@@ -432,7 +445,8 @@ impl<'a> Decoder<'a> {
                                 what: "array length differs from its type",
                             });
                         }
-                        let mut v = Vec::with_capacity(n);
+                        let mut v = Vec::with_capacity(n.min(PREALLOC_LIMIT));
+                        self.take_elements(n)?;
                         for _ in 0..n {
                             v.push(self.value(elem, depth + 1)?);
                         }
@@ -440,7 +454,8 @@ impl<'a> Decoder<'a> {
                     }
                     &WireType::Map { key, elem, .. } => {
                         let n = self.count("map length")?;
-                        let mut v = Vec::with_capacity(n);
+                        let mut v = Vec::with_capacity(n.min(PREALLOC_LIMIT));
+                        self.take_elements(n)?;
                         for _ in 0..n {
                             let k = self.value(key, depth + 1)?;
                             let e = self.value(elem, depth + 1)?;
@@ -452,6 +467,18 @@ impl<'a> Decoder<'a> {
                 }
             }
         })
+    }
+
+    /// Charges `n` collection elements against [`MAX_ELEMENTS`].
+    fn take_elements(&mut self, n: usize) -> Result<(), GobError> {
+        self.elements = self.elements.saturating_add(n);
+        if self.elements > MAX_ELEMENTS {
+            return Err(GobError::Corrupt {
+                offset: self.pos,
+                what: "more than 2^20 collection elements in one value",
+            });
+        }
+        Ok(())
     }
 
     fn float(&mut self) -> Result<f64, GobError> {
@@ -535,17 +562,35 @@ mod tests {
     fn integer_encodings_from_the_spec() {
         let cases: &[(&[u8], u64)] = &[(b"\x07", 7), (b"\xff\xc8", 200), (b"\xfe\x02\x01", 513)];
         for (bytes, want) in cases {
-            let mut d = Decoder { data: bytes, pos: 0, msg_end: bytes.len(), types: TypeRegistry::default() };
+            let mut d = Decoder {
+                data: bytes,
+                pos: 0,
+                msg_end: bytes.len(),
+                types: TypeRegistry::default(),
+                elements: 0,
+            };
             assert_eq!(d.uint("t").unwrap(), *want);
         }
         let ints: &[(&[u8], i64)] =
             &[(b"\xff\x81", -65), (b"\xff\x82", 65), (b"\x06", 3), (b"\xfc\xbe\xbc\x20\x00", 1_600_000_000)];
         for (bytes, want) in ints {
-            let mut d = Decoder { data: bytes, pos: 0, msg_end: bytes.len(), types: TypeRegistry::default() };
+            let mut d = Decoder {
+                data: bytes,
+                pos: 0,
+                msg_end: bytes.len(),
+                types: TypeRegistry::default(),
+                elements: 0,
+            };
             assert_eq!(d.int("t").unwrap(), *want);
         }
         for (bytes, want) in [(&b"\xfe\xf0\x3f"[..], 1.0), (&b"\xfe\xf8\x3f"[..], 1.5)] {
-            let mut d = Decoder { data: bytes, pos: 0, msg_end: bytes.len(), types: TypeRegistry::default() };
+            let mut d = Decoder {
+                data: bytes,
+                pos: 0,
+                msg_end: bytes.len(),
+                types: TypeRegistry::default(),
+                elements: 0,
+            };
             assert_eq!(d.float().unwrap(), want);
         }
     }
@@ -569,6 +614,34 @@ mod tests {
         s.extend_from_slice(val);
         let e = decode(&s).unwrap_err();
         assert!(matches!(e, GobError::LengthTooLarge { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_long_run_of_empty_elements_is_bounded() {
+        // type 65 = []string; the value claims 3 million elements and really holds them: 3 million
+        // zero bytes, each an empty string (what a zeroed overflow page looks like to gob). The
+        // decoder stops at 2^20 elements instead of building a 120 MB slice.
+        let n: u32 = 3_000_000;
+        let mut s = vec![];
+        let def = b"\xff\x81\x02\x01\x01\x08[]string\x01\xff\x82\x00\x01\x0c\x00\x00";
+        s.push(def.len() as u8);
+        s.extend_from_slice(def);
+        let mut val = vec![0xff, 0x82, 0x00, 0xfd];
+        val.extend_from_slice(&n.to_be_bytes()[1..]);
+        val.resize(val.len() + n as usize, 0);
+        s.push(0xfd);
+        s.extend_from_slice(&(val.len() as u32).to_be_bytes()[1..]);
+        s.extend_from_slice(&val);
+        let e = decode(&s).unwrap_err();
+        assert!(matches!(e, GobError::Corrupt { .. }), "{e}");
+        // Below the bound the same shape decodes.
+        let mut ok = vec![];
+        ok.push(def.len() as u8);
+        ok.extend_from_slice(def);
+        let val = [0xff, 0x82, 0x00, 0x03, 0x00, 0x00, 0x00];
+        ok.push(val.len() as u8);
+        ok.extend_from_slice(&val);
+        assert_eq!(decode(&ok).unwrap().value, Value::Slice(vec![Value::String(b""); 3]));
     }
 
     #[test]

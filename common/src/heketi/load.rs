@@ -52,10 +52,10 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// Whether `--salvage` could recover more than this error allows (the bolt structure or an
-    /// entry is damaged, as opposed to the input not being a database at all).
+    /// Whether `--salvage` could recover more than this error allows (the bolt structure, an
+    /// entry or the gzip stream is damaged, as opposed to the input not being a database at all).
     pub fn is_damage(&self) -> bool {
-        matches!(self, LoadError::Bolt(_) | LoadError::Entry { .. })
+        matches!(self, LoadError::Bolt(_) | LoadError::Entry { .. } | LoadError::Gzip(_))
     }
 }
 

@@ -10,6 +10,9 @@ mod from_gob;
 mod load;
 pub mod model;
 mod pendingop;
+pub mod refs;
+mod salvage;
+mod salvage_report;
 pub mod schema;
 mod to_gob;
 
@@ -20,5 +23,8 @@ pub use load::from_bolt;
 pub use load::{decompress_if_gzip, detect_format, load, LoadError, Loaded, SourceFormat};
 pub use model::*;
 pub use pendingop::{pending_change_name, pending_op_type_name};
+pub use refs::{dangling_references, Dangling, EntryRef, Reference};
+pub use salvage::{salvage, salvage_bolt, Salvaged};
+pub use salvage_report::*;
 pub use schema::SchemaGeneration;
 pub use to_gob::{durability_of, to_bolt, BoltWriteError, BoltWriteOptions, ToGobError};
