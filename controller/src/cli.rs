@@ -89,6 +89,10 @@ pub struct RebuildArgs {
     /// Start from nothing (the DB is lost): everything comes from the cluster.
     #[arg(long, conflicts_with = "db")]
     pub from_scratch: bool,
+    /// The DB is damaged: use everything salvage recovers from it as the base (the salvage
+    /// report goes to stderr; what it lost is filled in from the cluster).
+    #[arg(long, requires = "db")]
+    pub salvage: bool,
     /// The cluster's state: a snapshot written by `heketi-doctor collect -o` (or collect now
     /// with --agent / --agents-dns / --from-dir).
     #[arg(long, value_name = "FILE", required_unless_present_any = ["agents", "agents_dns", "from_dirs"])]

@@ -21,6 +21,15 @@ pub fn run(args: RebuildArgs) -> Result<Exit> {
         }
     }
     let base = match &args.db {
+        Some(p) if args.salvage => {
+            let salvaged = heketi::salvage(&input::read_file(p)?);
+            let name = p.display().to_string();
+            eprint!("{}", salvaged.report.to_text(&name));
+            if salvaged.report.outcome == heketi::Outcome::NothingUsable {
+                bail!("{name}: salvage recovered nothing usable; run with --from-scratch instead");
+            }
+            salvaged.db
+        }
         Some(p) => input::load_db(p)?.db,
         None => Db::default(),
     };
