@@ -4,9 +4,10 @@
 //! what they can do and skips with the reason while a piece is missing, so they start running
 //! by themselves when it lands:
 //! - `collect_in_nodes`, `capture_offline`: need `heketi-doctor-agent collect` / `capture`;
-//! - the mTLS scenarios: need `heketi-doctor-agent serve` ([`agent_available`]) and the
-//!   controller's `collect` (fan-out over mTLS, `-o snapshot.json`), plus `openssl` for the
-//!   certificates. The controller's flags are not settled yet: [`controller_collect`] is the one
+//! - `mtls_handshake`: needs `heketi-doctor-agent serve` ([`agent_available`]) and `openssl`
+//!   (certificates, and `s_client` as the TLS client);
+//! - the other mTLS scenarios: also the controller's `collect` (fan-out over mTLS,
+//!   `-o snapshot.json`). The controller's flags are not settled yet: [`controller_collect`] is the one
 //!   place that spells them; adjust it when `collect` lands.
 //!
 //! Agents run inside the nodes' namespaces (`lab.sh exec nodeI …`), listen on the node's lab
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use heketi_doctor_common::inventory::NodeReport;
+use heketi_doctor_common::inventory::{NodeReport, SourceStatus};
 use heketi_doctor_common::topology::ClusterSnapshot;
 
 use crate::e2e::cmd::{self, have_tool};
@@ -53,7 +54,18 @@ fn controller_has_collect(ctx: &Ctx) -> bool {
     has_subcommand(&ctx.bins.heketi_doctor, "collect")
 }
 
-/// Why the mTLS scenarios cannot run yet, if they cannot.
+/// Why the agents cannot be served with mTLS here, if they cannot.
+fn serve_missing(ctx: &Ctx) -> Option<String> {
+    if !agent_available(ctx) {
+        return Some("heketi-doctor-agent has no `serve` subcommand yet (branch agent)".into());
+    }
+    if !have_tool("openssl") {
+        return Some("openssl is not installed (needed to make the lab's certificates)".into());
+    }
+    None
+}
+
+/// Why the mTLS scenarios with the controller cannot run yet, if they cannot.
 fn mtls_missing(ctx: &Ctx) -> Option<String> {
     if !agent_available(ctx) {
         return Some("heketi-doctor-agent has no `serve` subcommand yet (branch agent)".into());
@@ -82,7 +94,13 @@ pub fn collect_in_nodes(ctx: &mut Ctx) -> Result<Verdict> {
         // exit 1 = a report, some source failed: the report says which
         ensure!(matches!(o.code, Some(0 | 1)), "agent collect on node{n}: {}", o.describe());
         let r = NodeReport::from_json(&o.stdout).with_context(|| format!("node{n}: agent report"))?;
-        let failed: Vec<_> = r.sources.iter().filter(|(_, s)| !s.status.is_ok()).map(|(k, _)| *k).collect();
+        // not installed (gluster-block) or skipped is a fact about the node, not a failure
+        let failed: Vec<_> = r
+            .sources
+            .iter()
+            .filter(|(_, s)| matches!(s.status, SourceStatus::Failed { .. } | SourceStatus::TimedOut))
+            .map(|(k, s)| format!("{k:?}: {:?}", s.status))
+            .collect();
         ensure!(failed.is_empty(), "node{n}: sources failed in the agent's report: {failed:?}");
         reports.push(r);
     }
@@ -322,6 +340,48 @@ fn read_snapshot(p: &Path) -> Result<ClusterSnapshot> {
 fn mtls_setup(ctx: &Ctx) -> Result<Certs> {
     let ips: Vec<String> = (1..=ctx.lab.nodes).map(|n| ctx.lab.node_ip(n)).collect();
     Certs::make(&ctx.path("certs"), &ips)
+}
+
+/// A TLS client (`openssl s_client`, run in node1) speaking HTTP/2's preface to node `n`'s
+/// agent with the given client identity (`None`: no certificate). Ok(true) when the agent
+/// accepted the client, Ok(false) when it refused it (TLS alert); the agent's own certificate
+/// must verify against the lab CA for the node's address in every case.
+fn tls_client_accepted(ctx: &Ctx, certs: &Certs, n: usize, client: Option<&str>) -> Result<(bool, String)> {
+    let ip = ctx.lab.node_ip(n);
+    let identity = client.map_or(String::new(), |c| {
+        format!("-cert {} -key {}", certs.file(&format!("{c}.pem")), certs.file(&format!("{c}.key")))
+    });
+    let script = format!(
+        "(printf 'PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n'; sleep 1) | timeout 20 openssl s_client -brief \
+         -connect {ip}:{PORT} -CAfile {} -verify_ip {ip} -verify_return_error -alpn h2 {identity} 2>&1",
+        certs.file("ca.pem")
+    );
+    let o = ctx.lab.exec(1, &["sh", "-c", &script])?;
+    ensure!(
+        o.stdout.contains("Verification: OK"),
+        "node{n}'s agent certificate does not verify for {ip} against the lab CA:\n{}",
+        o.stdout
+    );
+    Ok((o.ok() && !o.stdout.contains("alert"), o.stdout))
+}
+
+/// (agent) mTLS at the door, with a plain TLS client: the agents in every node accept the
+/// controller's certificate and refuse no certificate and a certificate from another CA.
+pub fn mtls_handshake(ctx: &mut Ctx) -> Result<Verdict> {
+    if let Some(why) = serve_missing(ctx) {
+        return Ok(Verdict::Skip(why));
+    }
+    let certs = mtls_setup(ctx)?;
+    let _agents = Agents::start(ctx, &certs)?;
+    for n in 1..=ctx.lab.nodes {
+        let (ok, out) = tls_client_accepted(ctx, &certs, n, Some("controller"))?;
+        ensure!(ok, "node{n}'s agent refused the controller's certificate:\n{out}");
+        let (ok, out) = tls_client_accepted(ctx, &certs, n, None)?;
+        ensure!(!ok, "node{n}'s agent accepted a client without certificate:\n{out}");
+        let (ok, out) = tls_client_accepted(ctx, &certs, n, Some("intruder"))?;
+        ensure!(!ok, "node{n}'s agent accepted a certificate from another CA:\n{out}");
+    }
+    Ok(Verdict::Pass)
 }
 
 /// (agent) Agents in every node, the controller collects over mTLS: every node reports and the

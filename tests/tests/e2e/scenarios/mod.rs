@@ -17,6 +17,7 @@ pub const ALL: &[Scenario] = &[
     Scenario { name: "lost_db", run: lost_db::run },
     Scenario { name: "agent_collect_in_nodes", run: agent::collect_in_nodes },
     Scenario { name: "agent_capture_offline", run: agent::capture_offline },
+    Scenario { name: "agent_mtls_handshake", run: agent::mtls_handshake },
     Scenario { name: "agent_mtls_collect", run: agent::mtls_collect },
     Scenario { name: "agent_killed_mid_collection", run: agent::killed_mid_collection },
     Scenario { name: "agent_slower_than_timeout", run: agent::slower_than_timeout },
