@@ -9,7 +9,8 @@
 //!
 //! Needs root and the Debian packages `.ci/run` installs. Without them it prints one line
 //! ("e2e: skipped: <reason>") and passes — unless `CI` is set, where it fails.
-//! HD_E2E_KEEP=1 leaves the lab up afterwards; HD_E2E_DIR moves its state directory.
+//! HD_E2E_KEEP=1 leaves the lab up afterwards; HD_E2E_DIR moves its state directory;
+//! HD_E2E_NODES runs it on more nodes (default 3; with 6 the disperse volume is 4+2).
 
 #[path = "e2e/mod.rs"]
 mod e2e;
@@ -63,11 +64,13 @@ fn main() -> ExitCode {
     };
     lab::remove_stale(&bins.heketi_doctor);
     let name = format!("e2e{}", std::process::id());
-    let lab = lab::Lab::new(&name, 3, &bins.heketi_doctor);
+    let nodes =
+        std::env::var("HD_E2E_NODES").ok().and_then(|n| n.parse().ok()).filter(|n| *n >= 3).unwrap_or(3);
+    let lab = lab::Lab::new(&name, nodes, &bins.heketi_doctor);
     if let Err(e) = lab.check() {
         return cannot_run(&format!("{e:#}"));
     }
-    eprintln!("e2e: bringing up lab {name} (3 nodes) in {}", lab.dir.display());
+    eprintln!("e2e: bringing up lab {name} ({nodes} nodes) in {}", lab.dir.display());
     if let Err(e) = lab.up() {
         // `lab` is dropped here: its partial state is torn down.
         return cannot_run(&format!("the lab did not come up: {e:#}"));
