@@ -25,18 +25,28 @@ heketi_devices() {
     for ((i = 1; i <= HD_LAB_NODES; i++)); do
         while read -r loop; do
             [[ -n $loop ]] || continue
-            if ! awk -v n="$i" -v l="$loop" '$2 == n && $3 == l { f = 1 } END { exit !f }' "$hk/devices.tsv"; then
-                devid=$(new_id)
-                in_node "$i" pvcreate -qq --metadatasize=128M --dataalignment=256K "$loop" 2>/dev/null
-                # --setautoactivation n: a host with udev must never try to activate lab VGs.
-                in_node "$i" vgcreate -qq --physicalextentsize=4M --autobackup=n --setautoactivation n \
-                    "vg_$devid" "$loop" 2>/dev/null
-                uuid=$(in_node "$i" pvs --noheadings -o pv_uuid "$loop" 2>/dev/null | tr -d ' ')
-                read -r ext cnt < <(in_node "$i" vgs --noheadings --units k --nosuffix \
-                    -o vg_extent_size,vg_extent_count "vg_$devid" 2>/dev/null)
-                ext=${ext%.*}
-                printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$devid" "$i" "$loop" "$uuid" "$((ext * cnt))" "$ext" >>"$hk/devices.tsv"
+            # A disk that is a heketi device already is known by its VG, not by its loop number
+            # (the loops may have been attached in another order, e.g. after a reboot): keep the
+            # device and record its current name.
+            local vg
+            vg=$(in_node "$i" pvs --noheadings -o vg_name "$loop" 2>/dev/null | tr -d ' ') || true
+            if [[ $vg == vg_* ]] && awk -F'\t' -v d="${vg#vg_}" '$1 == d { f = 1 } END { exit !f }' "$hk/devices.tsv"; then
+                awk -F'\t' -v OFS='\t' -v d="${vg#vg_}" -v l="$loop" -v n="$i" '$1 == d { $2 = n; $3 = l } { print }' \
+                    "$hk/devices.tsv" >"$hk/devices.tsv.new"
+                mv "$hk/devices.tsv.new" "$hk/devices.tsv"
+                continue
             fi
+            devid=$(new_id)
+            in_node "$i" pvcreate -qq --metadatasize=128M --dataalignment=256K "$loop" 2>/dev/null ||
+                die "node$i: pvcreate $loop failed"
+            # --setautoactivation n: a host with udev must never try to activate lab VGs.
+            in_node "$i" vgcreate -qq --physicalextentsize=4M --autobackup=n --setautoactivation n \
+                "vg_$devid" "$loop" 2>/dev/null || die "node$i: vgcreate vg_$devid failed"
+            uuid=$(in_node "$i" pvs --noheadings -o pv_uuid "$loop" 2>/dev/null | tr -d ' ')
+            read -r ext cnt < <(in_node "$i" vgs --noheadings --units k --nosuffix \
+                -o vg_extent_size,vg_extent_count "vg_$devid" 2>/dev/null)
+            ext=${ext%.*}
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$devid" "$i" "$loop" "$uuid" "$((ext * cnt))" "$ext" >>"$hk/devices.tsv"
         done < <(node_loops "$i")
     done
 }
