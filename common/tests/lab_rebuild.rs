@@ -238,3 +238,14 @@ fn synthesized_snapshots_agree_with_their_db() {
     let (_, plan) = rebuild::rebuild(&truth_db, &gt, &Policy::default(), &mut Counter(0)).unwrap();
     assert!(plan.changes.is_empty(), "{}", rebuild::render_plan_text(&plan));
 }
+
+#[test]
+fn a_lost_cluster_entry_is_recreated_under_the_id_its_nodes_name() {
+    let truth_db = support::db("truth.json");
+    let mut damaged = truth_db.clone();
+    damaged.clusters.clear(); // the root page held the inline CLUSTER bucket
+    let gt = topology::assemble(&support::snapshot(""));
+    let (rebuilt, plan) = rebuild::rebuild(&damaged, &gt, &Policy::default(), &mut Counter(0)).unwrap();
+    assert_eq!(rebuilt.clusters, truth_db.clusters);
+    assert!(plan.generated_ids.is_empty());
+}

@@ -161,6 +161,29 @@ pub fn rebuild(
 }
 
 fn ensure_cluster(cx: &mut Ctx<'_>) -> Result<String, RebuildError> {
+    // A cluster entry lost to damage is still named by its nodes and volumes: bring it back
+    // under the same id (its lists are recomputed later).
+    let referenced: BTreeSet<String> = cx
+        .db
+        .nodes
+        .values()
+        .map(|n| n.info.cluster_id.clone())
+        .chain(cx.db.volumes.values().map(|v| v.info.cluster.clone()))
+        .chain(cx.db.block_volumes.values().map(|b| b.info.cluster.clone()))
+        .filter(|c| !c.is_empty() && !cx.db.clusters.contains_key(c))
+        .collect();
+    for id in referenced {
+        cx.db.clusters.insert(
+            id.clone(),
+            Cluster { info: ClusterInfo { id: id.clone(), block: true, file: true, ..Default::default() } },
+        );
+        cx.why(
+            Kind::Cluster,
+            &id,
+            "the cluster entry was lost but its nodes and volumes name it: recreated under the same id",
+            vec![],
+        );
+    }
     if let Some(id) = cx.db.clusters.keys().next() {
         if cx.db.clusters.len() > 1 && cx.policy.cluster_id.is_some() {
             return Ok(cx.policy.cluster_id.clone().unwrap_or_default());

@@ -303,7 +303,7 @@ impl Drop for Agents<'_> {
 
 /// The controller's fan-out, run inside node1 (the lab network is private to the lab):
 /// `heketi-doctor collect` to every agent over mTLS, snapshot to `out`.
-/// The one place that spells the controller's `collect` flags — adjust when they land.
+/// The one place that spells the controller's `collect` flags.
 fn controller_collect(
     ctx: &Ctx,
     certs: &Certs,
@@ -320,9 +320,9 @@ fn controller_collect(
     args.extend([
         "--ca".into(),
         certs.file("ca.pem"),
-        "--tls-cert".into(),
+        "--cert".into(),
         certs.file(&format!("{client}.pem")),
-        "--tls-key".into(),
+        "--key".into(),
         certs.file(&format!("{client}.key")),
         "--timeout".into(),
         timeout_secs.to_string(),
