@@ -121,11 +121,13 @@ async fn fan_out(src: &CollectSources) -> Result<(Vec<NodeReport>, Vec<Unreachab
     }
     let tls = tls_config(src, dns_name.as_deref())?;
     let timeout = Duration::from_secs(src.timeout.max(1));
+    let progress = Progress::new(targets.len());
     let tasks: Vec<_> = targets
         .into_iter()
         .map(|agent| {
             let tls = tls.config.clone();
             let retries = src.retries;
+            let progress = progress.clone();
             let span = info_span!("collect", agent = %agent);
             tokio::spawn(
                 async move {
@@ -135,6 +137,7 @@ async fn fan_out(src: &CollectSources) -> Result<(Vec<NodeReport>, Vec<Unreachab
                         Ok(rep) => info!(host = %rep.identity.hostname, ms = started.elapsed().as_millis() as u64, "collected"),
                         Err(e) => warn!(error = %e, "agent did not deliver a report"),
                     }
+                    progress.done(r.is_ok());
                     (agent, r)
                 }
                 .instrument(span),
@@ -150,7 +153,42 @@ async fn fan_out(src: &CollectSources) -> Result<(Vec<NodeReport>, Vec<Unreachab
             Err(e) => failed.push(UnreachableAgent { agent: "?".into(), error: format!("internal: {e}") }),
         }
     }
+    progress.finish();
     Ok((reports, failed))
+}
+
+/// "collecting: 12/30 agents answered, 1 failed" on a terminal (stderr), nothing otherwise.
+#[derive(Clone)]
+struct Progress(
+    Option<std::sync::Arc<(usize, std::sync::atomic::AtomicUsize, std::sync::atomic::AtomicUsize)>>,
+);
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        use std::io::IsTerminal;
+        Progress(
+            std::io::stderr()
+                .is_terminal()
+                .then(|| std::sync::Arc::new((total, Default::default(), Default::default()))),
+        )
+    }
+
+    fn done(&self, ok: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(p) = &self.0 else { return };
+        let (answered, failed) = if ok {
+            (p.1.fetch_add(1, Relaxed) + 1, p.2.load(Relaxed))
+        } else {
+            (p.1.load(Relaxed), p.2.fetch_add(1, Relaxed) + 1)
+        };
+        eprint!("\rcollecting: {answered}/{} agents answered, {failed} failed ", p.0);
+    }
+
+    fn finish(&self) {
+        if self.0.is_some() {
+            eprintln!();
+        }
+    }
 }
 
 async fn collect_with_retries(
