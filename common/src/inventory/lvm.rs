@@ -387,6 +387,14 @@ pub fn classify_lv(lv: &LogicalVolume) -> LvRole {
     if INTERNAL_MARKERS.iter().any(|m| name.contains(m)) {
         return LvRole::Internal;
     }
+    // A thin pool is "private" in lvm2 2.03's lv_role (users cannot open it); its layout and
+    // attr say what it is. Decide it before "private" turns it into an internal LV.
+    let layout = lv.lv_layout.as_deref().unwrap_or("");
+    if lv.attr.as_deref().is_some_and(|a| a.starts_with('t'))
+        || (layout.contains("thin") && layout.contains("pool"))
+    {
+        return LvRole::ThinPool;
+    }
     if let Some(role) = lv.lv_role.as_deref() {
         let parts: Vec<&str> = role.split(',').map(str::trim).collect();
         let has = |p: &str| parts.contains(&p);
@@ -416,7 +424,6 @@ pub fn classify_lv(lv: &LogicalVolume) -> LvRole {
         Some('d') | Some('D') => LvRole::Vdo,
         Some('i' | 'I' | 'l' | 'p' | 'v' | 'c' | 'g') => LvRole::Internal,
         _ => {
-            let layout = lv.lv_layout.as_deref().unwrap_or("");
             if layout.contains("thin") && layout.contains("pool") {
                 LvRole::ThinPool
             } else if layout.contains("thin") || lv.pool_lv.is_some() {
@@ -1169,4 +1176,31 @@ pub fn parse_dmsetup_ls(text: &str) -> Result<Vec<DmDevice>, ParseError> {
         out.push(DmDevice { name: name.to_string(), major, minor, lvm: split_dm_name(name) });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod classify_tests {
+    use super::*;
+
+    /// What the agent's `lvs -a -o …,lv_role,lv_layout` reports for a heketi thin pool on lvm2
+    /// 2.03 (seen in the e2e lab): lv_role "private", layout "thin,pool".
+    #[test]
+    fn a_private_thin_pool_is_a_thin_pool() {
+        let lv = LogicalVolume {
+            name: "tp_019b12a3d1c152735e076612e3a9515d".into(),
+            attr: Some("twi-XXtz--".into()),
+            lv_role: Some("private".into()),
+            lv_layout: Some("thin,pool".into()),
+            ..Default::default()
+        };
+        assert_eq!(classify_lv(&lv), LvRole::ThinPool);
+        let data = LogicalVolume {
+            name: "tp_019b12a3d1c152735e076612e3a9515d_tdata".into(),
+            attr: Some("Twi-XX----".into()),
+            lv_role: Some("private,thin,pool,data".into()),
+            lv_layout: Some("linear".into()),
+            ..Default::default()
+        };
+        assert_eq!(classify_lv(&data), LvRole::ThinPoolData);
+    }
 }

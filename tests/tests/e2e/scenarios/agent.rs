@@ -106,6 +106,16 @@ pub fn collect_in_nodes(ctx: &mut Ctx) -> Result<Verdict> {
     }
     let snap = ctx.path("agent-collect.snapshot.json");
     let s = ClusterSnapshot { collected_at: 0, reports, unreachable: vec![] };
+    // Every brick's thin pool must be recognised with its sizes: without them diff silently
+    // skips the device accounting check and rebuild falls back to formulas.
+    let truth = heketi_doctor_common::topology::assemble(&s);
+    let no_pool_size: Vec<&String> = truth
+        .bricks
+        .values()
+        .filter(|b| b.lv.as_ref().is_some_and(|l| l.pool_size_kib.is_none()))
+        .map(|b| &b.id)
+        .collect();
+    ensure!(no_pool_size.is_empty(), "bricks whose thin pool was not recognised: {no_pool_size:?}");
     std::fs::write(&snap, serde_json::to_string_pretty(&s)?)?;
     let (code, report) = ctx.diff(&ctx.lab.heketi_db(), &snap)?;
     let p = problems(&report);
