@@ -121,3 +121,73 @@ fn controller_collects_over_mtls_and_lists_the_agent_that_did_not_answer() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("no node could be read"), "{err}");
 }
+
+#[test]
+fn certificates_from_heketi_doctor_certs_work_end_to_end() {
+    let Some(ctl) = controller() else {
+        assert!(std::env::var_os("CI").is_none(), "heketi-doctor binary not built next to the agent");
+        eprintln!("controller_collect: skipped: build the workspace first (cargo test --workspace)");
+        return;
+    };
+    let certs = tempfile::tempdir().unwrap();
+    let o = Command::new(&ctl).arg("certs").arg("--out").arg(certs.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = |n: &str| certs.path().join(n).to_string_lossy().into_owned();
+    for key in ["ca.key", "agent.key", "controller.key"] {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(f(key)).unwrap().permissions().mode() & 0o777, 0o600, "{key}");
+    }
+    // Refuses to overwrite without --force.
+    let o = Command::new(&ctl).arg("certs").arg("--out").arg(certs.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+
+    let node = FakeNode::lab();
+    let mut args: Vec<String> = vec![
+        "--tls-cert".into(),
+        f("agent.crt"),
+        "--tls-key".into(),
+        f("agent.key"),
+        "--client-ca".into(),
+        f("ca.crt"),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+    ];
+    args.extend(node.args());
+    let agent = Agent::start(&args);
+    // The default agent names include 127.0.0.1: no --tls-server-name needed.
+    let o = Command::new(&ctl)
+        .args([
+            "collect",
+            "--agent",
+            &agent.addr,
+            "--ca",
+            &f("ca.crt"),
+            "--cert",
+            &f("controller.crt"),
+            "--key",
+            &f("controller.key"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["reports"][0]["identity"]["hostname"], "node1");
+    // The agent certificate cannot act as a client, nor the CA's key pair stand in for it.
+    let o = Command::new(&ctl)
+        .args([
+            "collect",
+            "--agent",
+            &agent.addr,
+            "--ca",
+            &f("ca.crt"),
+            "--cert",
+            &f("agent.crt"),
+            "--key",
+            &f("agent.key"),
+            "--retries",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "a server certificate must not pass as a client");
+}

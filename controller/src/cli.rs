@@ -33,6 +33,25 @@ pub enum Command {
     Rebuild(RebuildArgs),
     /// Gather every node's report (from agents over mTLS, or capture directories) into a snapshot.
     Collect(CollectArgs),
+    /// Create a CA plus agent and controller certificates (for sites without cert-manager).
+    Certs(CertsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CertsArgs {
+    /// Directory for ca.crt/ca.key, agent.crt/agent.key, controller.crt/controller.key.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Names (DNS or IP) the agent certificate is valid for; repeatable. Default: the headless
+    /// Service names and localhost.
+    #[arg(long = "agent-name", value_name = "NAME")]
+    pub agent_names: Vec<String>,
+    /// Validity in days.
+    #[arg(long, default_value_t = 825)]
+    pub days: u32,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod certs;
 mod check;
 pub mod collect;
 mod export;
@@ -21,5 +22,6 @@ pub fn run(cmd: Command) -> Result<Exit> {
         Command::Diff(a) => check::run_diff(a),
         Command::Rebuild(a) => rebuild::run(a),
         Command::Collect(a) => collect::run(a),
+        Command::Certs(a) => certs::run(a),
     }
 }
