@@ -35,6 +35,32 @@ pub enum Command {
     Collect(CollectArgs),
     /// Create a CA plus agent and controller certificates (for sites without cert-manager).
     Certs(CertsArgs),
+    /// One scheduled run: collect + diff, a timestamped JSON and Markdown report, what changed
+    /// since the previous one, and Prometheus metrics for the textfile collector.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The cluster's state from a snapshot file (or collect now with the flags below).
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["agents", "agents_dns", "from_dirs"])]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub collect: CollectSources,
+    /// Kubernetes PVs (`kubectl get pv -o json`) as a third source.
+    #[arg(long, value_name = "FILE")]
+    pub pvs: Option<PathBuf>,
+    /// Where reports, `latest.*` and `heketi_doctor.prom` go.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// How many timestamped reports to keep.
+    #[arg(long, default_value_t = 24)]
+    pub keep: usize,
+    /// Also write the rebuild plan (what `rebuild` would change) into the report.
+    #[arg(long)]
+    pub rebuild_preview: bool,
 }
 
 #[derive(Debug, Args)]

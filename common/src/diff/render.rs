@@ -156,3 +156,65 @@ pub fn render_markdown(r: &Report<'_>, title: &str) -> String {
     }
     s
 }
+
+/// A finding's identity across reports: the same problem on the same entity.
+pub fn finding_key(f: &Finding) -> (String, String, String) {
+    (f.code.as_str(), kind(f), f.id.clone())
+}
+
+/// What changed since the previous report: (new findings, resolved findings).
+pub fn changes_since<'a>(
+    previous: &'a [Finding],
+    current: &'a [Finding],
+) -> (Vec<&'a Finding>, Vec<&'a Finding>) {
+    let prev: std::collections::BTreeSet<_> = previous.iter().map(finding_key).collect();
+    let cur: std::collections::BTreeSet<_> = current.iter().map(finding_key).collect();
+    (
+        current.iter().filter(|f| !prev.contains(&finding_key(f))).collect(),
+        previous.iter().filter(|f| !cur.contains(&finding_key(f))).collect(),
+    )
+}
+
+/// Prometheus text exposition (for the node-exporter textfile collector and `/metrics`).
+pub fn render_prometheus(r: &Report<'_>, finished_at: i64, duration_secs: f64) -> String {
+    let mut s = String::new();
+    let mut counts: std::collections::BTreeMap<(String, &'static str), usize> =
+        std::collections::BTreeMap::new();
+    for f in r.findings {
+        *counts.entry((f.code.as_str(), sev_label(f.severity))).or_default() += 1;
+    }
+    let _ = writeln!(s, "# HELP heketi_doctor_findings Findings of the last report, by code and severity.");
+    let _ = writeln!(s, "# TYPE heketi_doctor_findings gauge");
+    for ((code, sev), n) in &counts {
+        let _ = writeln!(s, "heketi_doctor_findings{{code=\"{code}\",severity=\"{sev}\"}} {n}");
+    }
+    for (sev, n) in [("error", r.summary.errors), ("warning", r.summary.warnings), ("info", r.summary.info)] {
+        if !counts.keys().any(|(_, s)| *s == sev) {
+            let _ = writeln!(s, "heketi_doctor_findings{{code=\"\",severity=\"{sev}\"}} {n}");
+        }
+    }
+    let _ = writeln!(s, "# HELP heketi_doctor_drift 1 when the last report found a warning or an error.");
+    let _ = writeln!(s, "# TYPE heketi_doctor_drift gauge");
+    let _ = writeln!(s, "heketi_doctor_drift {}", u8::from(r.summary.has_drift()));
+    let _ = writeln!(s, "# HELP heketi_doctor_nodes_seen Nodes that delivered a report.");
+    let _ = writeln!(s, "# TYPE heketi_doctor_nodes_seen gauge");
+    let _ = writeln!(s, "heketi_doctor_nodes_seen {}", r.nodes_seen.len());
+    let _ = writeln!(s, "# HELP heketi_doctor_nodes_unseen Agents that did not answer.");
+    let _ = writeln!(s, "# TYPE heketi_doctor_nodes_unseen gauge");
+    let _ = writeln!(s, "heketi_doctor_nodes_unseen {}", r.nodes_not_seen.len());
+    let _ = writeln!(s, "# HELP heketi_doctor_last_success_timestamp_seconds When the last report finished.");
+    let _ = writeln!(s, "# TYPE heketi_doctor_last_success_timestamp_seconds gauge");
+    let _ = writeln!(s, "heketi_doctor_last_success_timestamp_seconds {finished_at}");
+    let _ = writeln!(s, "# HELP heketi_doctor_report_duration_seconds How long the last report took.");
+    let _ = writeln!(s, "# TYPE heketi_doctor_report_duration_seconds gauge");
+    let _ = writeln!(s, "heketi_doctor_report_duration_seconds {duration_secs:.3}");
+    s
+}
+
+fn sev_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}

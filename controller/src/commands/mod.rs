@@ -7,6 +7,7 @@ mod export;
 mod import;
 mod inspect;
 mod rebuild;
+mod report;
 
 use anyhow::Result;
 
@@ -23,5 +24,6 @@ pub fn run(cmd: Command) -> Result<Exit> {
         Command::Rebuild(a) => rebuild::run(a),
         Command::Collect(a) => collect::run(a),
         Command::Certs(a) => certs::run(a),
+        Command::Report(a) => report::run(a),
     }
 }
