@@ -38,9 +38,38 @@ pub enum Command {
     /// One scheduled run: collect + diff, a timestamped JSON and Markdown report, what changed
     /// since the previous one, and Prometheus metrics for the textfile collector.
     Report(ReportArgs),
+    /// Run `report` periodically and serve /metrics, /healthz and the latest report over HTTP.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// HTTP address for /metrics, /healthz, /report (Markdown) and /report.json.
+    #[arg(long, default_value = "0.0.0.0:9480")]
+    pub listen: String,
+    /// Time between reports: `90s`, `15m`, `1h`.
+    #[arg(long, default_value = "1h", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("{s:?}: expected a number and s, m or h (e.g. 1h)"))?;
+    let secs = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{s:?}: unit must be s, m or h")),
+    };
+    if secs == 0 {
+        return Err("the interval must be positive".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub db: DbArg,
@@ -229,7 +258,7 @@ pub struct ImportArgs {
     pub no_registry_keys: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct DbArg {
     /// The database: a heketi.db (BoltDB), an export JSON (`heketi db export`, `heketi-cli db
     /// dump`), or either gzipped. Detected by content; opened read-only, never locked.

@@ -100,3 +100,70 @@ fn reports_metrics_and_changes_since_the_previous_run() {
         .count();
     assert_eq!(reports, 4, "2 reports × (json + md)");
 }
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_reports_periodically_over_http() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--db"])
+        .arg(data("corpus/lab-debian12/truth.json"))
+        .arg("--snapshot")
+        .arg(data("snapshots/lab-after-live-drift.json"))
+        .arg("--out-dir")
+        .arg(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let addr = line.trim().split("listening on ").nth(1).unwrap().split(',').next().unwrap().to_owned();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (code, body) = http_get(&addr, "/healthz");
+        if code == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never healthy: {code} {body}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (code, body) = http_get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    let m = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    assert!(m.samples.iter().any(|s| s.metric == "heketi_doctor_drift"));
+    let (code, body) = http_get(&addr, "/report");
+    assert_eq!(code, 200);
+    assert!(body.contains("VOLUME_NOT_IN_DB"), "{body}");
+    let (code, body) = http_get(&addr, "/report.json");
+    assert_eq!(code, 200);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["summary"]["errors"].as_u64().unwrap() > 0
+    );
+    // It keeps running reports: a second one appears.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let n = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".json")
+                && e.as_ref().unwrap().file_name().to_string_lossy().starts_with("report-")
+        })
+        .count();
+    assert!(n >= 2, "{n} reports");
+    // SIGTERM: graceful exit.
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    let st = child.wait().unwrap();
+    assert!(st.success(), "{st:?}");
+}

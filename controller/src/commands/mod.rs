@@ -8,6 +8,7 @@ mod import;
 mod inspect;
 mod rebuild;
 mod report;
+mod serve;
 
 use anyhow::Result;
 
@@ -25,5 +26,6 @@ pub fn run(cmd: Command) -> Result<Exit> {
         Command::Collect(a) => collect::run(a),
         Command::Certs(a) => certs::run(a),
         Command::Report(a) => report::run(a),
+        Command::Serve(a) => serve::run(a),
     }
 }

@@ -67,6 +67,11 @@ fn read_findings(p: &Path) -> Option<Vec<Finding>> {
 }
 
 pub fn run(args: ReportArgs) -> Result<Exit> {
+    run_ref(&args)
+}
+
+/// One report run (shared with `serve`).
+pub fn run_ref(args: &ReportArgs) -> Result<Exit> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("{}: cannot create", args.out_dir.display()))?;
