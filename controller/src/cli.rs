@@ -261,7 +261,9 @@ pub struct ImportArgs {
 #[derive(Debug, Args, Clone)]
 pub struct DbArg {
     /// The database: a heketi.db (BoltDB), an export JSON (`heketi db export`, `heketi-cli db
-    /// dump`), or either gzipped. Detected by content; opened read-only, never locked.
+    /// dump`), or either gzipped — detected by content; opened read-only, never locked. Or a
+    /// running heketi's URL (`http://heketi:8080`): its `GET /db/dump`, authenticated with
+    /// HEKETI_CLI_USER / HEKETI_CLI_KEY.
     #[arg(long, value_name = "FILE")]
     pub db: PathBuf,
 }

@@ -27,7 +27,13 @@ fn describe_io(path: &Path, e: std::io::Error) -> anyhow::Error {
 
 /// Load a heketi database from any supported input, naming the file in every error.
 pub fn load_db(path: &Path) -> Result<heketi_doctor_common::heketi::Loaded> {
-    let bytes = read_file(path)?;
+    let text = path.to_string_lossy();
+    let bytes = if text.starts_with("http://") || text.starts_with("https://") {
+        // A running heketi: its REST dump, never the live file.
+        crate::heketi_api::fetch_dump(&text)?
+    } else {
+        read_file(path)?
+    };
     heketi_doctor_common::heketi::load(&bytes).map_err(|e| {
         // No meta magic, but pages that carry their own ids: a bolt file whose meta pages are gone.
         let metas_gone = matches!(e, heketi_doctor_common::heketi::LoadError::UnknownFormat(_))

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod heketi_api;
 mod input;
 mod output;
 
