@@ -90,6 +90,9 @@ pub struct ReportArgs {
     /// Also write the rebuild plan (what `rebuild` would change) into the report.
     #[arg(long)]
     pub rebuild_preview: bool,
+    /// Also push the metrics to this Prometheus Pushgateway (`http://pushgateway:9091`).
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -30,7 +30,7 @@ pub fn load_db(path: &Path) -> Result<heketi_doctor_common::heketi::Loaded> {
     let text = path.to_string_lossy();
     let bytes = if text.starts_with("http://") || text.starts_with("https://") {
         // A running heketi: its REST dump, never the live file.
-        crate::heketi_api::fetch_dump(&text)?
+        crate::http_client::fetch_dump(&text)?
     } else {
         read_file(path)?
     };

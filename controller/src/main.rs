@@ -6,7 +6,7 @@
 
 mod cli;
 mod commands;
-mod heketi_api;
+mod http_client;
 mod input;
 mod output;
 

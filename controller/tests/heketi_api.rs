@@ -76,3 +76,39 @@ fn db_from_a_running_heketi_rest_dump() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("401") && err.contains("HEKETI_CLI_KEY"), "{err}");
 }
+
+#[test]
+fn report_pushes_metrics_to_a_pushgateway() {
+    use std::sync::{Arc, Mutex};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let got: Arc<Mutex<Option<String>>> = Arc::default();
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/metrics/job/heketi-doctor",
+        axum::routing::put(move |body: String| {
+            let g = g.clone();
+            async move {
+                *g.lock().unwrap() = Some(body);
+                StatusCode::OK
+            }
+        }),
+    );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data");
+    let o = Command::new(BIN)
+        .args(["report", "--db"])
+        .arg(data.join("corpus/lab-debian12/truth.json"))
+        .arg("--snapshot")
+        .arg(data.join("snapshots/lab-consistent.json"))
+        .arg("--out-dir")
+        .arg(dir.path())
+        .args(["--pushgateway", &format!("http://{addr}")])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let pushed = got.lock().unwrap().clone().expect("nothing pushed");
+    assert_eq!(pushed, std::fs::read_to_string(dir.path().join("heketi_doctor.prom")).unwrap());
+}

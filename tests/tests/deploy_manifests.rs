@@ -146,3 +146,37 @@ fn systemd_units_are_hardened_and_complete() {
     assert!(report.contains("SuccessExitStatus=1"), "drift (exit 1) is not a unit failure");
     assert!(read("heketi-doctor-report.timer").contains("OnCalendar="));
 }
+
+#[test]
+fn cert_manager_overlay_issues_the_secrets_the_base_mounts() {
+    let certs = docs("kubernetes/overlays/cert-manager/certificates.yaml");
+    let secret_of = |name: &str| {
+        certs
+            .iter()
+            .find(|d| d["kind"].as_str() == Some("Certificate") && s(&d["metadata"]["name"]) == name)
+            .map(|d| {
+                (
+                    s(&d["spec"]["secretName"]).to_owned(),
+                    d["spec"]["usages"].as_vec().unwrap().iter().map(|u| s(u).to_owned()).collect::<Vec<_>>(),
+                )
+            })
+            .unwrap()
+    };
+    let (agent_secret, agent_usages) = secret_of("heketi-doctor-agent");
+    let (ctl_secret, ctl_usages) = secret_of("heketi-doctor-controller");
+    assert!(
+        agent_usages.contains(&"server auth".to_owned()) && ctl_usages.contains(&"client auth".to_owned())
+    );
+    let ds = one("kubernetes/base/agent-daemonset.yaml", "DaemonSet");
+    let cj = one("kubernetes/base/report-cronjob.yaml", "CronJob");
+    let secrets = |pod: &Yaml| -> Vec<String> {
+        pod["volumes"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["secret"]["secretName"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(secrets(&ds["spec"]["template"]["spec"]).contains(&agent_secret));
+    assert!(secrets(&cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]).contains(&ctl_secret));
+}

@@ -172,6 +172,9 @@ pub fn run_ref(args: &ReportArgs) -> Result<Exit> {
     put("latest.md", &md)?;
     let prom = render::render_prometheus(&report, finished, started.elapsed().as_secs_f64());
     put("heketi_doctor.prom", &prom)?;
+    if let Some(gw) = &args.pushgateway {
+        crate::http_client::push_metrics(gw, &prom)?;
+    }
 
     // Keep the newest `--keep` timestamped reports.
     let all = previous_reports(dir);

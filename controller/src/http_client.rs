@@ -1,6 +1,8 @@
-//! A running heketi as a DB source: `GET /db/dump` (the same JSON as `heketi db export`) with
-//! heketi's JWT auth — HS256 over `{iss: user, iat, exp, qsh: sha256("GET&/db/dump")}`, the
-//! scheme `heketi-cli` uses. Scheduled reports read this instead of touching the live file.
+//! The controller's two plain-HTTP clients (hyper, already in the tree through tonic):
+//! - a running heketi as a DB source: `GET /db/dump` (the same JSON as `heketi db export`) with
+//!   heketi's JWT auth — HS256 over `{iss: user, iat, exp, qsh: sha256("GET&/db/dump")}`, the
+//!   scheme `heketi-cli` uses. Scheduled reports read this instead of touching the live file;
+//! - a Prometheus Pushgateway for `report --pushgateway`.
 
 use std::time::Duration;
 
@@ -70,5 +72,30 @@ pub fn fetch_dump(base: &str) -> Result<Vec<u8>> {
             bail!("{url}: heketi answered {status}: {text}{hint}");
         }
         Ok(body.to_vec())
+    })
+}
+
+/// PUT the metrics to a Prometheus Pushgateway under job `heketi-doctor` (replacing the group).
+pub fn push_metrics(base: &str, body: &str) -> Result<()> {
+    if base.starts_with("https://") {
+        bail!("{base}: https is not supported for the Pushgateway; use http inside the cluster");
+    }
+    let url = format!("{}/metrics/job/heketi-doctor", base.trim_end_matches('/'));
+    let uri: hyper::Uri = url.parse().with_context(|| format!("{url}: not a URL"))?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http::<http_body_util::Full<Bytes>>();
+        let req = hyper::Request::put(uri)
+            .header("Content-Type", "text/plain; version=0.0.4")
+            .body(http_body_util::Full::new(Bytes::from(body.to_owned())))?;
+        let resp = tokio::time::timeout(Duration::from_secs(30), client.request(req))
+            .await
+            .with_context(|| format!("{url}: no answer within 30 s"))?
+            .with_context(|| format!("{url}: cannot reach the Pushgateway"))?;
+        if !resp.status().is_success() {
+            bail!("{url}: Pushgateway answered {}", resp.status());
+        }
+        Ok(())
     })
 }
