@@ -44,8 +44,7 @@ pub fn fetch_dump(base: &str) -> Result<Vec<u8>> {
     let key = std::env::var("HEKETI_CLI_KEY").unwrap_or_default();
     let url = format!("{}{DUMP_PATH}", base.trim_end_matches('/'));
     let uri: hyper::Uri = url.parse().with_context(|| format!("{url}: not a URL"))?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let token = jwt(&user, &key, "GET", DUMP_PATH, now);
+    let token = jwt(&user, &key, "GET", DUMP_PATH, crate::clock::now().max(0) as u64);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())

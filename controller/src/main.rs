@@ -5,6 +5,7 @@
 //! 0 ok / no drift, 1 drift found, 2 could not run (bad input, no agents), 3 salvaged with losses.
 
 mod cli;
+mod clock;
 mod commands;
 mod http_client;
 mod input;

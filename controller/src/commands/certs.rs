@@ -18,27 +18,14 @@ const DEFAULT_AGENT_NAMES: [&str; 4] = [
     "127.0.0.1",
 ];
 
-/// (year, month, day) of a day number since 1970-01-01 (civil-from-days).
-fn ymd(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    ((yoe + era * 400 + i64::from(m <= 2)) as i32, m as u8, d as u8)
-}
-
 fn validity(params: &mut CertificateParams, days: u32) {
-    let today = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    let (y, m, d) = ymd(today - 1);
-    params.not_before = rcgen::date_time_ymd(y, m, d);
-    let (y, m, d) = ymd(today + i64::from(days));
-    params.not_after = rcgen::date_time_ymd(y, m, d);
+    let today = crate::clock::now().div_euclid(86_400);
+    let date = |day: i64| {
+        let (y, m, d) = crate::clock::civil_from_days(day);
+        rcgen::date_time_ymd(y as i32, m as u8, d as u8)
+    };
+    params.not_before = date(today - 1);
+    params.not_after = date(today + i64::from(days));
 }
 
 pub fn run(args: CertsArgs) -> Result<Exit> {
@@ -92,13 +79,4 @@ pub fn run(args: CertsArgs) -> Result<Exit> {
         args.days
     );
     Ok(Exit::Ok)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn civil_dates() {
-        assert_eq!(super::ymd(0), (1970, 1, 1));
-        assert_eq!(super::ymd(11_016), (2000, 2, 29));
-    }
 }

@@ -45,9 +45,8 @@ pub fn gather(src: &CollectSources) -> Result<ClusterSnapshot> {
     if src.agents.is_empty() && src.agents_dns.is_none() && src.from_dirs.is_empty() {
         bail!("nothing to collect from: give --agent HOST:PORT, --agents-dns NAME:PORT or --from-dir DIR");
     }
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let mut snapshot = ClusterSnapshot { collected_at: now, reports: vec![], unreachable: vec![] };
+    let mut snapshot =
+        ClusterSnapshot { collected_at: crate::clock::now(), reports: vec![], unreachable: vec![] };
     for dir in &src.from_dirs {
         match report_from_capture_dir(dir, false) {
             Ok(r) => snapshot.reports.push(r),

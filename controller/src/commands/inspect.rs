@@ -270,7 +270,7 @@ fn render_text(r: &Report) -> String {
                 op.id,
                 format!("{} ({})", op.type_name, op.op_type),
                 op.status,
-                utc(op.timestamp),
+                crate::clock::utc(op.timestamp),
                 op.actions
             );
         }
@@ -293,30 +293,4 @@ fn human_kib(kib: u64) -> String {
         u += 1;
     }
     format!("{v:.1} {}", UNITS[u])
-}
-
-/// `YYYY-MM-DD HH:MM:SSZ` for a Unix timestamp (civil-from-days, proleptic Gregorian).
-fn utc(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_formats_known_instants() {
-        assert_eq!(super::utc(0), "1970-01-01 00:00:00Z");
-        assert_eq!(super::utc(1_600_000_000), "2020-09-13 12:26:40Z");
-        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00:00Z");
-    }
 }
