@@ -27,6 +27,32 @@ pub enum Kind {
     PendingOp,
 }
 
+impl Kind {
+    /// The serialised name (`volume`, `blockvolume`, `pendingop`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Cluster => "cluster",
+            Kind::Node => "node",
+            Kind::Device => "device",
+            Kind::Brick => "brick",
+            Kind::Volume => "volume",
+            Kind::BlockVolume => "blockvolume",
+            Kind::PendingOp => "pendingop",
+        }
+    }
+}
+
+impl Severity {
+    /// The serialised name (`info`, `warning`, `error`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// Stable finding codes. The serialised names never change; new codes may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -44,10 +44,6 @@ fn sev(s: Severity) -> &'static str {
     }
 }
 
-fn kind(f: &Finding) -> String {
-    serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 fn short(v: &Option<serde_json::Value>) -> Option<String> {
     let v = v.as_ref()?;
     let s = match v {
@@ -67,7 +63,8 @@ pub fn render_text(r: &Report<'_>) -> String {
     let mut s = String::new();
     for f in r.findings {
         let name = f.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-        let _ = writeln!(s, "{:<5} {:<26} {} {}{name}", sev(f.severity), f.code.as_str(), kind(f), f.id);
+        let _ =
+            writeln!(s, "{:<5} {:<26} {} {}{name}", sev(f.severity), f.code.as_str(), f.kind.as_str(), f.id);
         let _ = writeln!(s, "      {}", f.message);
         if let Some(db) = short(&f.db) {
             let _ = writeln!(s, "      db:       {db}");
@@ -146,7 +143,7 @@ pub fn render_markdown(r: &Report<'_>, title: &str) -> String {
             "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
             sev(f.severity),
             f.code.as_str(),
-            kind(f),
+            f.kind.as_str(),
             id,
             md_escape(&f.message),
             md_escape(&short(&f.db).unwrap_or_default()),
@@ -158,8 +155,8 @@ pub fn render_markdown(r: &Report<'_>, title: &str) -> String {
 }
 
 /// A finding's identity across reports: the same problem on the same entity.
-pub fn finding_key(f: &Finding) -> (String, String, String) {
-    (f.code.as_str(), kind(f), f.id.clone())
+pub fn finding_key(f: &Finding) -> (super::Code, super::Kind, String) {
+    (f.code, f.kind, f.id.clone())
 }
 
 /// What changed since the previous report: (new findings, resolved findings).
@@ -181,7 +178,7 @@ pub fn render_prometheus(r: &Report<'_>, finished_at: i64, duration_secs: f64) -
     let mut counts: std::collections::BTreeMap<(String, &'static str), usize> =
         std::collections::BTreeMap::new();
     for f in r.findings {
-        *counts.entry((f.code.as_str(), sev_label(f.severity))).or_default() += 1;
+        *counts.entry((f.code.as_str(), f.severity.as_str())).or_default() += 1;
     }
     let _ = writeln!(s, "# HELP heketi_doctor_findings Findings of the last report, by code and severity.");
     let _ = writeln!(s, "# TYPE heketi_doctor_findings gauge");
@@ -209,12 +206,4 @@ pub fn render_prometheus(r: &Report<'_>, finished_at: i64, duration_secs: f64) -
     let _ = writeln!(s, "# TYPE heketi_doctor_report_duration_seconds gauge");
     let _ = writeln!(s, "heketi_doctor_report_duration_seconds {duration_secs:.3}");
     s
-}
-
-fn sev_label(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
 }

@@ -147,13 +147,8 @@ pub fn rebuild(
 
     let findings: Vec<_> = check_db(&cx.db).into_iter().filter(|f| f.severity > Severity::Info).collect();
     if let Some(first) = findings.first() {
-        let first = format!(
-            "{} {} {}: {}",
-            first.code.as_str(),
-            plan::kind_name(first.kind),
-            first.id,
-            first.message
-        );
+        let first =
+            format!("{} {} {}: {}", first.code.as_str(), first.kind.as_str(), first.id, first.message);
         return Err(RebuildError::CheckFailed { findings, first });
     }
     let plan = plan::compute(base, &cx.db, &cx.reasons, cx.generated.clone(), &cx.unseen_nodes, truth);

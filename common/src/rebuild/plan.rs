@@ -14,7 +14,6 @@ use crate::topology::GroundTruth;
 /// One change: an entity added or removed, or one field changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
-    #[serde(serialize_with = "ser_kind")]
     pub kind: Kind,
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,26 +29,9 @@ pub struct Change {
     pub evidence: Vec<Evidence>,
 }
 
-fn ser_kind<S: serde::Serializer>(k: &Kind, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(kind_name(*k))
-}
-
-pub(crate) fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Cluster => "cluster",
-        Kind::Node => "node",
-        Kind::Device => "device",
-        Kind::Brick => "brick",
-        Kind::Volume => "volume",
-        Kind::BlockVolume => "blockvolume",
-        Kind::PendingOp => "pendingop",
-    }
-}
-
 /// An id that did not come from the DB or the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GeneratedId {
-    #[serde(serialize_with = "ser_kind")]
     pub kind: Kind,
     pub id: String,
     pub how: String,
@@ -248,7 +230,7 @@ pub fn render_plan_text(plan: &Plan) -> String {
                 })
                 .collect();
             let ev = if ev.is_empty() { String::new() } else { format!(" [{}]", ev.join("; ")) };
-            let _ = writeln!(s, "{} {}{name}: {}{ev}", kind_name(c.kind), c.id, c.reason);
+            let _ = writeln!(s, "{} {}{name}: {}{ev}", c.kind.as_str(), c.id, c.reason);
             last = Some((c.kind, c.id.as_str()));
         }
         match c.field.as_str() {
@@ -264,7 +246,7 @@ pub fn render_plan_text(plan: &Plan) -> String {
         }
     }
     for g in &plan.generated_ids {
-        let _ = writeln!(s, "new id for {} {}: {}", kind_name(g.kind), g.id, g.how);
+        let _ = writeln!(s, "new id for {} {}: {}", g.kind.as_str(), g.id, g.how);
     }
     if !plan.nodes_not_seen.is_empty() {
         let _ = writeln!(s, "nodes not seen (nothing of theirs changed): {}", plan.nodes_not_seen.join(", "));

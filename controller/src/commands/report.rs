@@ -16,26 +16,6 @@ use crate::cli::ReportArgs;
 use crate::output::write_atomic_with;
 use crate::{input, Exit};
 
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-/// `20261126T101500Z` for a Unix time (sorts by time, safe in file names).
-fn stamp(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
 /// Timestamped reports in `dir`, oldest first.
 fn previous_reports(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -96,9 +76,9 @@ pub fn run_ref(args: &ReportArgs) -> Result<Exit> {
 
     let earlier = previous_reports(&args.out_dir);
     let previous = earlier.last().and_then(|p| read_findings(p).map(|f| (p.clone(), f)));
-    let finished = now();
+    let finished = crate::clock::now();
     // Two runs in one second get distinct names (`-1`, `-2` …), still in time order.
-    let base = format!("report-{}", stamp(finished));
+    let base = format!("report-{}", crate::clock::stamp(finished));
     let mut name = base.clone();
     let mut n = 0;
     while args.out_dir.join(format!("{name}.json")).exists() {
@@ -106,7 +86,8 @@ pub fn run_ref(args: &ReportArgs) -> Result<Exit> {
         name = format!("{base}-{n}");
     }
 
-    let mut md = render::render_markdown(&report, &format!("heketi-doctor report {}", stamp(finished)));
+    let mut md =
+        render::render_markdown(&report, &format!("heketi-doctor report {}", crate::clock::stamp(finished)));
     let _ = writeln!(md, "\n## Changes since the previous report\n");
     let changes = match &previous {
         None => {
@@ -120,15 +101,21 @@ pub fn run_ref(args: &ReportArgs) -> Result<Exit> {
                 let _ = writeln!(md, "No change since `{prev_name}`.");
             }
             for f in &new {
-                let _ =
-                    writeln!(md, "- **new** `{}` {} `{}`: {}", f.code.as_str(), kind_of(f), f.id, f.message);
+                let _ = writeln!(
+                    md,
+                    "- **new** `{}` {} `{}`: {}",
+                    f.code.as_str(),
+                    f.kind.as_str(),
+                    f.id,
+                    f.message
+                );
             }
             for f in &resolved {
                 let _ = writeln!(
                     md,
                     "- **resolved** `{}` {} `{}`: {}",
                     f.code.as_str(),
-                    kind_of(f),
+                    f.kind.as_str(),
                     f.id,
                     f.message
                 );
@@ -193,8 +180,4 @@ pub fn run_ref(args: &ReportArgs) -> Result<Exit> {
         dir.join(format!("{name}.md")).display()
     );
     Ok(if report.summary.has_drift() { Exit::Drift } else { Exit::Ok })
-}
-
-fn kind_of(f: &Finding) -> String {
-    serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
